@@ -1,0 +1,126 @@
+# sslport: build the reference, run the conformance suite.
+#   make            the library (shared and static) and its shim
+#   make check      the conformance suite against IMPL (default: ref)
+#   make test       everything: C unit tests, the suite, its self-checks
+# See README.md for the rest.
+
+BUILD ?= build
+IMPL ?= ref
+JOBS ?= 2
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+# Debian's own interpreter has pytest; another python3 may come first on
+# PATH, so look for the first one that can import pytest.
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+	$$p -c 'import pytest' >/dev/null 2>&1 && { echo $$p; break; }; done)
+
+CC ?= cc
+SAN ?=
+OPT ?= -O2
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wshadow \
+	-Wno-unused-parameter -fPIC -pthread $(SAN)
+CPPFLAGS_BASE = -Iref/include -Iref/src -I$(BUILD)/gen
+LDFLAGS_BASE = -pthread $(SAN)
+
+SOVERSION = 0
+LIB_SRC = $(wildcard ref/src/*.c)
+LIB_OBJ = $(LIB_SRC:ref/src/%.c=$(BUILD)/obj/%.o)
+SHIM_SRC = $(wildcard ref/shim/*.c)
+SHIM_OBJ = $(SHIM_SRC:ref/shim/%.c=$(BUILD)/obj/shim/%.o)
+TEST_SRC = $(wildcard ref/tests/test_*.c)
+TEST_BIN = $(TEST_SRC:ref/tests/%.c=$(BUILD)/tests/%)
+
+SHLIB = $(BUILD)/lib/libsslport.so.$(SOVERSION)
+STLIB = $(BUILD)/lib/libsslport.a
+SHIM = $(BUILD)/bin/sslport-shim
+REDIRECT = $(BUILD)/gen/ossl_redirect.h
+
+.PHONY: all lib shim check test unit selftest coverage deps certs lint \
+	memcheck asan clean
+
+all: lib shim
+
+lib: $(SHLIB) $(STLIB)
+shim: $(SHIM)
+
+$(REDIRECT): ref/src/ossl_syms.def
+	@mkdir -p $(@D)
+	sed -n 's/^SSLPORT_SYM([a-z]*, *\([A-Za-z0-9_]*\))$$/#define \1 (sslport_ossl.\1)/p' $< > $@
+
+$(BUILD)/obj/%.o: ref/src/%.c ref/src/*.h ref/include/sslport.h $(REDIRECT)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/shim/%.o: ref/shim/%.c ref/shim/*.h ref/include/sslport.h
+	@mkdir -p $(@D)
+	$(CC) -Iref/include -Iref/shim $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
+
+# -z defs: any OpenSSL symbol reached without the loader fails the link.
+$(SHLIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,libsslport.so.$(SOVERSION) -Wl,-z,defs \
+		$(LDFLAGS_BASE) $(LDFLAGS) -o $@ $^ -ldl
+	ln -sf libsslport.so.$(SOVERSION) $(BUILD)/lib/libsslport.so
+
+$(STLIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHIM): $(SHIM_OBJ) $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $(SHIM_OBJ) $(STLIB) \
+		-ljansson -ldl
+
+$(BUILD)/tests/%: ref/tests/%.c ref/tests/*.h $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_BASE) -Iref/tests $(CFLAGS_BASE) $(CFLAGS) \
+		$(LDFLAGS_BASE) -o $@ $< $(STLIB) -ldl
+
+deps:
+	@tools/deps check
+
+certs:
+	tools/mkcerts certs
+
+SUITE = $(PYTHON) -m pytest -c conformance/pytest.ini
+
+check: deps all
+	$(SUITE) conformance/tests --impl="$(IMPL)" -n $(JOBS) $(PYTEST_ARGS)
+
+unit: deps $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+
+selftest: deps all
+	$(SUITE) conformance/selftest -n $(JOBS) $(PYTEST_ARGS)
+
+coverage: deps
+	$(PYTHON) tools/spec-coverage
+
+test: deps all unit coverage selftest check
+
+lint:
+	clang-format --dry-run --Werror ref/include/*.h ref/src/*.[ch] \
+		ref/shim/*.[ch] ref/tests/*.[ch]
+
+VALGRIND = valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	--error-exitcode=97 --show-leak-kinds=definite,indirect \
+	--suppressions=tools/valgrind.supp --quiet
+
+memcheck: deps all
+	$(SUITE) conformance/tests -m "not heavy" -n $(JOBS) \
+		--impl="$(VALGRIND) $(if $(filter ref,$(IMPL)),$(SHIM),$(IMPL))" \
+		--impl-name=$(if $(filter ref,$(IMPL)),ref,custom) $(PYTEST_ARGS)
+
+asan:
+	$(MAKE) BUILD=build/asan OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all \
+		$(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
+	@set -e; for t in $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN)); do \
+		echo "== $$t"; $$t; done
+	$(SUITE) conformance/tests -n $(JOBS) --impl=build/asan/bin/sslport-shim \
+		--impl-name=ref $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(BUILD)
