@@ -1,0 +1,3 @@
+"""The conformance suite's pytest plugin lives in conformance/harness/."""
+
+pytest_plugins = ["harness.plugin"]
