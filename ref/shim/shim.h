@@ -8,6 +8,7 @@
 #define SSLPORT_SHIM_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "sslport.h"
 
@@ -98,6 +99,26 @@ json_t *shim_eof(void);
 json_t *shim_handle(struct shim_req *req, enum shim_type type, void *obj);
 /* Mark *result as several values. */
 void shim_values(struct shim_req *req);
+/* The request's id, as sent. */
+json_t *shim_req_id(struct shim_req *req);
+
+/* ---- Errors ------------------------------------------------------------- */
+
+/* Fill err with a kind and "who: message"; returns -1. */
+int shim_fail(struct sslport_error *err, enum sslport_error_kind kind,
+    const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A contract error: "who: contract violation\n  expected: ...". */
+int shim_contract(struct sslport_error *err, const char *who,
+    const char *expected);
+
+/*
+ * Keep the object behind a handle alive beyond the request (for the
+ * procedures the shim makes).  Returns the object and a token for
+ * shim_unkeep, or NULL when v is not a handle of that type.
+ */
+void *shim_keep(json_t *v, enum shim_type type, void **token);
+void shim_unkeep(void *token);
 
 /* The process-wide record of messages (log-messages). */
 json_t *shim_log_messages(void);
@@ -119,6 +140,7 @@ struct shim_sni {
 	size_t n;
 	char **names;
 	struct sslport_ctx **answers;	/* a context, or NULL */
+	void **tokens;			/* shim_keep tokens */
 	int *raises;
 	json_t *calls;		/* hostnames, in call order */
 };
@@ -136,5 +158,21 @@ struct shim_errproc {
 /* The sslport_error_fn to give ports->ssl-ports' #:error/ssl. */
 void shim_errproc_call(void *arg, const char *who, const char *message,
     struct sslport_error *err);
+
+void shim_sni_free(struct shim_sni *sni);
+void shim_errproc_free(struct shim_errproc *ep);
+
+/* Used by ops_base.c: `release`, `break`, `exit`. */
+int shim_release(json_t *v);
+void shim_break_request(json_t *id);
+void shim_shutdown(json_t *id) __attribute__((noreturn));
+
+/*
+ * Plain TCP listeners for the suite's own use (tcp-listen), provided with
+ * the connection ops.  Weak, so the shim builds without them.
+ */
+int shim_tcp_listener_wait(void *l, double timeout) __attribute__((weak));
+void shim_tcp_listener_close(void *l) __attribute__((weak));
+void shim_tcp_listener_free(void *l) __attribute__((weak));
 
 #endif /* SSLPORT_SHIM_H */
