@@ -289,12 +289,22 @@ def pytest_runtest_makereport(item, call):
     if call.when == "call":
         _fail_on_shim_trouble(report, shims)
         _apply_outcome_expectation(report, state.expectations.get(_key(item)))
-    if report.skipped and call.excinfo is not None:
-        if isinstance(call.excinfo.value, Unimplemented):
-            report.sslport_outcome = "unimplemented"
+    if report.skipped and call.excinfo is not None and not hasattr(report, "wasxfail"):
+        _locate_skip(item, report, call.excinfo.value)
     if report.failed:
         for client in shims:
             _attach_shim_output(report, client)
+
+
+def _locate_skip(item, report, exception):
+    """Report a skip at the test, with its bare reason, wherever it was raised."""
+    if isinstance(exception, Unimplemented):
+        report.sslport_outcome = "unimplemented"
+    if not isinstance(report.longrepr, tuple):
+        return
+    reason = str(getattr(exception, "msg", None) or report.longrepr[2])
+    path, line = item.reportinfo()[:2]
+    report.longrepr = (str(path), (line or 0) + 1, reason)
 
 
 def _key(item):

@@ -16,6 +16,8 @@ from .versions import version_key
 CLAUSE_ID = re.compile(r"(?:S[0-9]|D)\.[a-z0-9-]+\.[0-9]+")
 _ITEM = re.compile(r"^(\s*)[-*+]\s+\*\*([^*]+)\*\*(.*)$")
 _LOOKS_LIKE_ID = re.compile(r"^(?:S[0-9]*|D)\.")
+_NUMBERED = re.compile(r"^[0-9][0-9]-[a-z0-9-]+\.md$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
 _TAG = re.compile(r"\[(added|changed)\s+([0-9]+(?:\.[0-9]+)*)\]")
 
 
@@ -46,8 +48,12 @@ def parse_spec_file(path):
     """Return (clauses, problems) for one markdown file."""
     clauses, problems = [], []
     current = None
+    fenced = False
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        match = _ITEM.match(line)
+        if _FENCE.match(line):
+            fenced, current = not fenced, None
+            continue
+        match = None if fenced else _ITEM.match(line)
         if match:
             current = _start_clause(path, number, match, clauses, problems)
         elif current is not None and line.strip() and line[:1].isspace():
@@ -70,10 +76,18 @@ def _start_clause(path, number, match, clauses, problems):
     return None
 
 
+def spec_files(spec_dir):
+    """The files that hold clauses: NN-topic.md and deviations.md (HACKING.md)."""
+    spec_dir = Path(spec_dir)
+    files = sorted(p for p in spec_dir.glob("*.md") if _NUMBERED.match(p.name))
+    deviations = spec_dir / "deviations.md"
+    return files + ([deviations] if deviations.exists() else [])
+
+
 def load_spec(spec_dir):
-    """Return ({id: Clause}, problems) for every spec/*.md file."""
+    """Return ({id: Clause}, problems) for every clause file in spec_dir."""
     table, problems = {}, []
-    for path in sorted(Path(spec_dir).glob("*.md")):
+    for path in spec_files(spec_dir):
         clauses, file_problems = parse_spec_file(path)
         problems.extend(file_problems)
         for clause in clauses:
