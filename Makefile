@@ -37,7 +37,7 @@ SHIM = $(BUILD)/bin/sslport-shim
 REDIRECT = $(BUILD)/gen/ossl_redirect.h
 
 .PHONY: all lib shim check test unit selftest coverage deps certs lint \
-	memcheck asan clean
+	memcheck asan fuzz clean
 
 all: lib shim
 
@@ -121,6 +121,33 @@ asan:
 		echo "== $$t"; $$t; done
 	$(SUITE) conformance/tests -n $(JOBS) --impl=build/asan/bin/sslport-shim \
 		--impl-name=ref $(PYTEST_ARGS)
+
+# Fuzzing with libFuzzer: each ref/fuzz/fuzz_<name>.c runs for
+# FUZZ_SECONDS on its corpus fixtures/corpus/<name>/ (a copy, so that new
+# inputs stay under build/).
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = $(wildcard ref/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:ref/fuzz/%.c=build/fuzz/bin/%)
+
+build/fuzz/bin/%: ref/fuzz/%.c
+	$(MAKE) BUILD=build/fuzz CC=clang OPT=-O1 \
+		SAN="-fsanitize=address,undefined,fuzzer-no-link" \
+		build/fuzz/lib/libsslport.a
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS_BASE:$(BUILD)/%=build/fuzz/%) -std=c11 -D_GNU_SOURCE \
+		-O1 -g -fsanitize=address,undefined,fuzzer -pthread -o $@ $< \
+		build/fuzz/lib/libsslport.a -ldl
+
+fuzz: $(FUZZ_BIN)
+	@tools/deps check fuzz
+	@set -e; for b in $(FUZZ_BIN); do \
+		n=$$(basename $$b | sed 's/^fuzz_//'); \
+		mkdir -p build/fuzz/corpus/$$n; \
+		cp -r fixtures/corpus/$$n/. build/fuzz/corpus/$$n/ 2>/dev/null || true; \
+		echo "== $$b ($(FUZZ_SECONDS) s)"; \
+		$$b -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build/fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|crash' ; \
+	done
 
 clean:
 	rm -rf $(BUILD)
