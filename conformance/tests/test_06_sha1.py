@@ -55,7 +55,7 @@ def test_rfc3174_vectors(shim, op, vector):
 
 
 @pytest.mark.heavy
-@pytest.mark.spec("S6.sha1.3")
+@pytest.mark.spec("S6.sha1.1")
 def test_sha1_of_a_million_a(shim):
     digest, _ = hash_from_bytes_port(shim, "sha1", b"a" * 1000000)
     assert digest == "34aa973cd4c4daa4f61eeb2bdbad27316534016f" == oracle("sha1", b"a" * 1000000)
@@ -64,7 +64,7 @@ def test_sha1_of_a_million_a(shim):
 @pytest.mark.parametrize(
     "op",
     [
-        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.2")),
+        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.1")),
         pytest.param("sha1-bytes", marks=pytest.mark.spec("S6.sha1-bytes.3")),
     ],
 )
@@ -81,7 +81,7 @@ def test_empty_input(shim, op):
 @pytest.mark.parametrize(
     "op",
     [
-        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.1", "S6.sha1.4")),
+        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.1", "S6.sha1.2")),
         pytest.param("sha1-bytes", marks=pytest.mark.spec("S6.sha1-bytes.2", "S6.sha1-bytes.3")),
     ],
 )
@@ -94,7 +94,7 @@ def test_random_inputs_from_bytes_port(shim, op):
 @pytest.mark.parametrize(
     "op",
     [
-        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.4", "S6.sha1.5")),
+        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.2", "S6.sha1.3")),
         pytest.param("sha1-bytes", marks=pytest.mark.spec("S6.sha1-bytes.2", "S6.sha1-bytes.3")),
     ],
 )
@@ -107,7 +107,7 @@ def test_random_inputs_through_pipe(shim, op):
 @pytest.mark.parametrize(
     "op",
     [
-        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.5")),
+        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.3")),
         pytest.param("sha1-bytes", marks=pytest.mark.spec("S6.sha1-bytes.3")),
     ],
 )
@@ -121,7 +121,7 @@ def test_inputs_one_byte_at_a_time(shim, op):
 @pytest.mark.parametrize(
     "op",
     [
-        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.1", "S6.sha1.5")),
+        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.1", "S6.sha1.3")),
         pytest.param("sha1-bytes", marks=pytest.mark.spec("S6.sha1-bytes.3")),
     ],
 )
@@ -132,7 +132,7 @@ def test_large_inputs(shim, op):
     assert not wrong, report(wrong, 2 * len(inputs), op)
 
 
-@pytest.mark.spec("S6.sha1.1", "S6.sha1-bytes.1", "S6.sha1.6")
+@pytest.mark.spec("S6.sha1.1", "S6.sha1-bytes.1", "S6.sha1.4")
 def test_output_format(shim):
     for label, data in random_inputs()[:20]:
         text, _ = hash_from_bytes_port(shim, "sha1", data)
@@ -146,7 +146,7 @@ def test_output_format(shim):
 @pytest.mark.parametrize(
     "op",
     [
-        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.4", "S6.sha1.5")),
+        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.2", "S6.sha1.3")),
         pytest.param("sha1-bytes", marks=pytest.mark.spec("S6.sha1-bytes.2")),
     ],
 )
@@ -155,7 +155,9 @@ def test_reads_the_port_to_eof(shim, op):
     shim.call("write-bytes", b"first part, ", pipe_out)
     hashing = shim.start_call(op, pipe_in)
     shim.call("write-bytes", b"second part", pipe_out)
-    assert not hashing.done(), "%s answered before the pipe reached end-of-file" % op
+    if hashing.done():
+        early = hashing.result()
+        pytest.fail("%s answered %r before the pipe reached end-of-file" % (op, early))
     shim.call("close-output-port", pipe_out)
     assert hashing.result() == oracle(op, b"first part, second part")
     assert shim.call("read-bytes", 1, pipe_in) is EOF
@@ -164,7 +166,7 @@ def test_reads_the_port_to_eof(shim, op):
 @pytest.mark.parametrize(
     "op",
     [
-        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.7")),
+        pytest.param("sha1", marks=pytest.mark.spec("S6.sha1.5")),
         pytest.param("sha1-bytes", marks=pytest.mark.spec("S6.sha1-bytes.4")),
     ],
 )
@@ -185,12 +187,12 @@ def test_bytes_to_hex_string_example(shim):
     assert shim.call("bytes->hex-string", b"\x00\xff\x10") == "00ff10"
 
 
-@pytest.mark.spec("S6.hex.2")
+@pytest.mark.spec("S6.hex.1")
 def test_bytes_to_hex_string_of_empty(shim):
     assert shim.call("bytes->hex-string", b"") == ""
 
 
-@pytest.mark.spec("S6.hex.1", "S6.hex.3")
+@pytest.mark.spec("S6.hex.1")
 def test_bytes_to_hex_string_all_byte_values(shim):
     for data in [ALL_BYTES] + RANDOM_BYTES:
         text = shim.call("bytes->hex-string", data)
@@ -198,7 +200,7 @@ def test_bytes_to_hex_string_all_byte_values(shim):
         assert text == data.hex(), "bytes->hex-string of %r answered %r" % (data[:16], text)
 
 
-@pytest.mark.spec("S6.hex.4")
+@pytest.mark.spec("S6.hex.2")
 def test_bytes_to_hex_string_rejects_non_bytes(shim):
     for argument in ["00ff", [0, 255], 42, None]:
         expect_error("exn:fail:contract", shim, "bytes->hex-string", argument)
@@ -245,13 +247,13 @@ def test_hex_string_to_bytes_rejects_odd_length(shim, text):
 NOT_HEX = ["zz", "0g", "g0", " 0", "12 34", "1234 ", "0x00", "12\n", "\u00e91", "１２", "٠١"]
 
 
-@pytest.mark.spec("S6.unhex.6")
+@pytest.mark.spec("S6.unhex.5")
 @pytest.mark.parametrize("text", NOT_HEX)
 def test_hex_string_to_bytes_rejects_non_hex(shim, text):
     expect_error("exn:fail:contract", shim, "hex-string->bytes", text)
 
 
-@pytest.mark.spec("S6.unhex.7")
+@pytest.mark.spec("S6.unhex.6")
 def test_hex_string_to_bytes_rejects_non_strings(shim):
     for argument in [b"00ff", 42, ["00"], None]:
         expect_error("exn:fail:contract", shim, "hex-string->bytes", argument)
