@@ -1,0 +1,884 @@
+"""Independent oracles for the tests of sections 4 and 5.
+
+Each helper looks at a connection from outside the implementation under test:
+
+- `PythonServer` and `python_client`: the other end of a connection, played by
+  Python's `ssl` module, reporting what it saw (the SNI name, the ALPN protocol,
+  `tls-unique`, the certificate the shim presented, its key log).
+- `HelloSniffer`: a plain TCP server that reads the raw ClientHello and decodes
+  the extensions a client sent (server_name, ALPN), then hangs up.
+- `OpenSSLServer` and `openssl_client`: `openssl s_server` and `s_client`, for
+  exporter values, acceptable CA names and alerts as OpenSSL reports them.
+- Certificate facts computed from DER bytes: the signature algorithm, and the
+  `tls-server-end-point` value RFC 5929 section 4.1 defines.
+- `CertMaker`: certificates a clause needs that the committed PKI lacks, made
+  at run time with the `openssl` command line.
+
+All servers listen on 127.0.0.1, on a port the system picks.
+"""
+
+import hashlib
+import hmac
+import os
+import re
+import select
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .tls import cert
+
+LOOPBACK = "127.0.0.1"
+PEER_TIMEOUT = 10.0
+OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
+
+# SSL_OP_NO_EXTENDED_MASTER_SECRET of OpenSSL 3.0 (bit 0).  Python 3.11 does
+# not name it, but passes the bit on; tests confirm its effect with s_client.
+OP_NO_EXTENDED_MASTER_SECRET = getattr(ssl, "OP_NO_EXTENDED_MASTER_SECRET", 1 << 0)
+
+VERSIONS = {
+    "tls12": ssl.TLSVersion.TLSv1_2,
+    "tls13": ssl.TLSVersion.TLSv1_3,
+}
+VERSION_NAMES = {"TLSv1.2": "tls12", "TLSv1.3": "tls13"}
+
+
+# -- what a peer saw ----------------------------------------------------------
+
+
+@dataclass
+class PeerRecord:
+    """What the Python end of one connection saw."""
+
+    sni_called: bool = False
+    server_name: str = None
+    version: str = None
+    cipher: str = None
+    alpn: bytes = None
+    tls_unique: bytes = None
+    peer_cert: bytes = None
+    received: bytes = b""
+    error: str = None
+    later_error: str = None
+    handshake: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def ok(self):
+        return self.error is None
+
+    def describe(self):
+        return "peer: version=%s cipher=%s alpn=%r sni=%r peer_cert=%s error=%s later=%s" % (
+            self.version,
+            self.cipher,
+            self.alpn,
+            self.server_name,
+            "yes" if self.peer_cert else "no",
+            self.error,
+            self.later_error,
+        )
+
+
+def _describe_error(error):
+    reason = getattr(error, "reason", None)
+    return "%s: %s%s" % (type(error).__name__, error, " [%s]" % reason if reason else "")
+
+
+def _record_session(record, tls):
+    record.version = VERSION_NAMES.get(tls.version(), tls.version())
+    record.cipher = tls.cipher()[0] if tls.cipher() else None
+    selected = tls.selected_alpn_protocol()
+    record.alpn = selected.encode("latin-1") if selected is not None else None
+    if record.version != "tls13":
+        record.tls_unique = tls.get_channel_binding("tls-unique")
+    record.peer_cert = tls.getpeercert(binary_form=True)
+
+
+def python_context(
+    server,
+    *,
+    chain=None,
+    key=None,
+    cafile=None,
+    verify="none",
+    version=None,
+    ciphers=None,
+    alpn=None,
+    keylog=None,
+    ems=True,
+):
+    """An ssl.SSLContext for one end, configured as the tests need it."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+    if not server:
+        ctx.check_hostname = False
+    if ciphers is not None:
+        # Before the chain: @SECLEVEL=0 must hold when weak certificates load.
+        ctx.set_ciphers(ciphers)
+    if version is not None:
+        ctx.minimum_version = VERSIONS[version]
+        ctx.maximum_version = VERSIONS[version]
+    if chain is not None:
+        ctx.load_cert_chain(chain, key)
+    if cafile is not None:
+        ctx.load_verify_locations(cafile)
+    ctx.verify_mode = {
+        "none": ssl.CERT_NONE,
+        "optional": ssl.CERT_OPTIONAL,
+        "required": ssl.CERT_REQUIRED,
+    }[verify]
+    if alpn is not None:
+        ctx.set_alpn_protocols([p.decode("latin-1") for p in alpn])
+    if keylog is not None:
+        ctx.keylog_filename = str(keylog)
+    if not ems:
+        ctx.options |= OP_NO_EXTENDED_MASTER_SECRET
+    return ctx
+
+
+class PythonServer:
+    """A TLS server played by Python's ssl module, in threads.
+
+    Each accepted connection gets a PeerRecord (in accept order) and, once the
+    handshake is done, an echo of every byte it receives, until the client
+    closes.  Keyword arguments are those of `python_context`.
+    """
+
+    def __init__(self, chain=None, key=None, echo=True, **options):
+        if chain is not None and key is None:
+            key = chain
+        self.context = python_context(True, chain=chain, key=key, **options)
+        self.context.sni_callback = self._sni
+        self.echo = echo
+        self.records = []
+        self._new = threading.Condition()
+        self._stop = threading.Event()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((LOOPBACK, 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        self._threads = [threading.Thread(target=self._accept_loop, daemon=True)]
+        self._threads[0].start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        self._stop.set()
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        for thread in self._threads:
+            thread.join(PEER_TIMEOUT)
+
+    @staticmethod
+    def _sni(tls, server_name, ctx):
+        record = getattr(tls, "sslport_record", None)
+        if record is not None:
+            record.sni_called = True
+            record.server_name = server_name
+        return None
+
+    def _accept_loop(self):
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._sock], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            record = PeerRecord()
+            with self._new:
+                self.records.append(record)
+                self._new.notify_all()
+            thread = threading.Thread(target=self._serve, args=(conn, record), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn, record):
+        conn.settimeout(PEER_TIMEOUT)
+        try:
+            tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        except (ssl.SSLError, OSError) as e:
+            record.error = _describe_error(e)
+            record.handshake.set()
+            record.done.set()
+            conn.close()
+            return
+        tls.sslport_record = record
+        try:
+            tls.do_handshake()
+            _record_session(record, tls)
+        except (ssl.SSLError, OSError) as e:
+            record.error = _describe_error(e)
+        record.handshake.set()
+        try:
+            if record.ok:
+                self._echo(tls, record)
+        finally:
+            record.done.set()
+            tls.close()
+
+    def _echo(self, tls, record):
+        try:
+            while not self._stop.is_set():
+                data = tls.recv(65536)
+                if not data:
+                    return
+                record.received += data
+                if self.echo:
+                    tls.sendall(data)
+        except (ssl.SSLError, OSError) as e:
+            record.later_error = _describe_error(e)
+
+    def record(self, index=0, timeout=PEER_TIMEOUT):
+        """The record of the index-th connection, once its handshake has ended."""
+        deadline = time.monotonic() + timeout
+        with self._new:
+            while len(self.records) <= index:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("the Python server saw no connection %d" % index)
+                self._new.wait(left)
+            record = self.records[index]
+        if not record.handshake.wait(max(0.0, deadline - time.monotonic())):
+            raise AssertionError("the Python server's handshake %d did not end" % index)
+        return record
+
+    def finished(self, index=0, timeout=PEER_TIMEOUT):
+        """The record of the index-th connection once the connection has ended."""
+        record = self.record(index, timeout)
+        if not record.done.wait(timeout):
+            raise AssertionError("the Python server's connection %d did not end" % index)
+        return record
+
+
+def python_client(
+    port,
+    *,
+    server_hostname=None,
+    chain=None,
+    key=None,
+    send=b"",
+    expect=0,
+    host=LOOPBACK,
+    timeout=PEER_TIMEOUT,
+    **options,
+):
+    """Connect with Python's ssl module, optionally send and read; returns a PeerRecord.
+
+    `server_hostname` is sent as SNI when it is a DNS name.  After the
+    handshake, `send` is written and `expect` bytes are read back; a failure
+    then lands in `later_error`.
+    """
+    if chain is not None and key is None:
+        key = chain
+    ctx = python_context(False, chain=chain, key=key, **options)
+    record = PeerRecord()
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        tls = ctx.wrap_socket(sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+    except (ssl.SSLError, OSError) as e:
+        sock.close()
+        record.error = _describe_error(e)
+        return record
+    try:
+        try:
+            tls.do_handshake()
+            _record_session(record, tls)
+        except (ssl.SSLError, OSError) as e:
+            record.error = _describe_error(e)
+            return record
+        try:
+            if send:
+                tls.sendall(send)
+            while len(record.received) < expect:
+                data = tls.recv(expect - len(record.received))
+                if not data:
+                    break
+                record.received += data
+        except (ssl.SSLError, OSError) as e:
+            record.later_error = _describe_error(e)
+        return record
+    finally:
+        record.handshake.set()
+        record.done.set()
+        tls.close()
+
+
+# -- key logs -----------------------------------------------------------------
+
+KEYLOG_LINE = re.compile(rb"^([A-Z0-9_]+) ([0-9a-f]{64}) ([0-9a-f]+)$")
+
+
+def read_keylog(path):
+    """The NSS key-log lines of a file, without comments and line ends."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    return [line for line in text.splitlines() if line and not line.startswith(b"#")]
+
+
+def keylog_fields(line):
+    """(label, client random hex, secret hex) of one key-log line, or None."""
+    match = KEYLOG_LINE.match(line)
+    return match.groups() if match else None
+
+
+# -- the raw ClientHello --------------------------------------------------------
+
+
+@dataclass
+class ClientHello:
+    """The extensions of one ClientHello, decoded from the bytes on the wire."""
+
+    extensions: list
+    server_name: str = None
+    alpn: list = None
+
+
+class HelloSniffer:
+    """A plain TCP server that reads one ClientHello per connection and hangs up."""
+
+    def __init__(self):
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind((LOOPBACK, 0))
+        self._sock.listen(4)
+        self._sock.settimeout(PEER_TIMEOUT)
+        self.port = self._sock.getsockname()[1]
+        self.hellos = []
+        self.errors = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        self._sock.close()
+        self._thread.join(PEER_TIMEOUT)
+
+    def _run(self):
+        try:
+            conn, _ = self._sock.accept()
+        except OSError as e:
+            self.errors.append("accept: %s" % e)
+            self._done.set()
+            return
+        with conn:
+            conn.settimeout(PEER_TIMEOUT)
+            try:
+                self.hellos.append(parse_client_hello(_read_handshake_message(conn)))
+            except (OSError, ValueError) as e:
+                self.errors.append(str(e))
+        self._done.set()
+
+    def hello(self, timeout=PEER_TIMEOUT):
+        if not self._done.wait(timeout):
+            raise AssertionError("no ClientHello arrived at the sniffer")
+        if not self.hellos:
+            raise AssertionError("the sniffer could not read a ClientHello: %s" % self.errors)
+        return self.hellos[0]
+
+
+def _recv_exactly(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise ValueError("the client closed after %d of %d bytes" % (len(data), n))
+        data += chunk
+    return data
+
+
+def _read_handshake_message(conn):
+    """The first handshake message, reassembled from TLS records."""
+    body = b""
+    while True:
+        header = _recv_exactly(conn, 5)
+        if header[0] != 22:
+            raise ValueError("the first record is of type %d, not handshake" % header[0])
+        body += _recv_exactly(conn, int.from_bytes(header[3:5], "big"))
+        if len(body) >= 4 and len(body) >= 4 + int.from_bytes(body[1:4], "big"):
+            return body[: 4 + int.from_bytes(body[1:4], "big")]
+
+
+def parse_client_hello(message):
+    """Decode a ClientHello handshake message (RFC 8446 section 4.1.2)."""
+    if message[0] != 1:
+        raise ValueError("handshake message type %d is not ClientHello" % message[0])
+    reader = _Reader(message[4:])
+    reader.take(2 + 32)
+    reader.vector(1)
+    reader.vector(2)
+    reader.vector(1)
+    hello = ClientHello(extensions=[])
+    extensions = _Reader(reader.vector(2))
+    while not extensions.at_end():
+        kind = int.from_bytes(extensions.take(2), "big")
+        data = extensions.vector(2)
+        hello.extensions.append(kind)
+        if kind == 0:
+            hello.server_name = _server_name(data)
+        elif kind == 16:
+            names = _Reader(_Reader(data).vector(2))
+            hello.alpn = []
+            while not names.at_end():
+                hello.alpn.append(names.vector(1))
+    return hello
+
+
+def _server_name(data):
+    names = _Reader(_Reader(data).vector(2))
+    while not names.at_end():
+        kind = names.take(1)[0]
+        name = names.vector(2)
+        if kind == 0:
+            return name.decode("ascii")
+    return None
+
+
+class _Reader:
+    def __init__(self, data):
+        self.data = data
+        self.at = 0
+
+    def take(self, n):
+        if self.at + n > len(self.data):
+            raise ValueError("ClientHello truncated")
+        piece = self.data[self.at : self.at + n]
+        self.at += n
+        return piece
+
+    def vector(self, size):
+        return self.take(int.from_bytes(self.take(size), "big"))
+
+    def at_end(self):
+        return self.at >= len(self.data)
+
+
+# -- a relay that watches the handshake ---------------------------------------
+
+
+class Relay:
+    """A TCP relay from 127.0.0.1:port to a server, keeping the server's bytes.
+
+    One connection is relayed; `server_hello_random()` decodes the ServerHello
+    the server sent (TLS 1.2 sends it in clear), for exporter computations.
+    """
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.from_server = bytearray()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind((LOOPBACK, 0))
+        self._sock.listen(1)
+        self.port = self._sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._threads = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(PEER_TIMEOUT)
+        for thread in self._threads:
+            thread.join(PEER_TIMEOUT)
+
+    def _run(self):
+        ready, _, _ = select.select([self._sock], [], [], PEER_TIMEOUT)
+        if not ready or self._stop.is_set():
+            return
+        client, _ = self._sock.accept()
+        server = socket.create_connection((LOOPBACK, self.target_port), timeout=PEER_TIMEOUT)
+        for source, sink, keep in ((client, server, None), (server, client, self.from_server)):
+            thread = threading.Thread(target=self._pump, args=(source, sink, keep), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _pump(self, source, sink, keep):
+        try:
+            while not self._stop.is_set():
+                ready, _, _ = select.select([source], [], [], 0.1)
+                if not ready:
+                    continue
+                data = source.recv(65536)
+                if not data:
+                    break
+                if keep is not None:
+                    keep.extend(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def server_hello_random(self):
+        """The 32-byte random of the ServerHello the server sent."""
+        data = bytes(self.from_server)
+        if len(data) < 5 + 4 + 2 + 32 or data[0] != 22 or data[5] != 2:
+            raise AssertionError("no ServerHello in the server's first bytes: %r" % data[:16])
+        return data[5 + 4 + 2 : 5 + 4 + 2 + 32]
+
+
+def tls12_prf(hash_name, secret, label, seed, length):
+    """The TLS 1.2 PRF (RFC 5246 section 5): P_hash(secret, label + seed)."""
+    seed = label + seed
+    out = b""
+    a = seed
+    while len(out) < length:
+        a = hmac.new(secret, a, hash_name).digest()
+        out += hmac.new(secret, a + seed, hash_name).digest()
+    return out[:length]
+
+
+def tls12_exporter(hash_name, master_secret, client_random, server_random, label, context):
+    """RFC 5705 section 4: keying material; `context` None means no context at all."""
+    seed = client_random + server_random
+    if context is not None:
+        seed += len(context).to_bytes(2, "big") + context
+    return tls12_prf(hash_name, master_secret, label, seed, 32)
+
+
+# -- openssl s_server and s_client ---------------------------------------------
+
+
+class OpenSSLServer:
+    """`openssl s_server` on 127.0.0.1 and a port the system picks.
+
+    Its standard input stays open (s_server stops at end of input); its output
+    is collected for `wait_for` and `output`.
+    """
+
+    def __init__(self, *args, chain=None, key=None, ready_timeout=PEER_TIMEOUT):
+        argv = [OPENSSL, "s_server", "-accept", "%s:0" % LOOPBACK]
+        if chain is not None:
+            argv += ["-cert", chain, "-key", key or chain]
+        else:
+            argv += ["-nocert"]
+        argv += list(args)
+        self.argv = argv
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self._text = ""
+        self._lock = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        match = self.wait_for(r"ACCEPT [^\s]*:(\d+)", ready_timeout)
+        self.port = int(match.group(1))
+
+    def _read(self):
+        for raw in iter(lambda: self.proc.stdout.read1(65536), b""):
+            with self._lock:
+                self._text += raw.decode("utf-8", "replace")
+                self._lock.notify_all()
+
+    def wait_for(self, pattern, timeout=PEER_TIMEOUT):
+        """Wait until the output matches `pattern`; returns the match."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                match = regex.search(self._text)
+                if match:
+                    return match
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None and not self._reader.is_alive():
+                    raise AssertionError(
+                        "s_server output never matched %r:\n%s" % (pattern, self._text[-3000:])
+                    )
+                self._lock.wait(min(left, 0.2))
+
+    def output(self):
+        with self._lock:
+            return self._text
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def openssl_client(port, *args, stdin=b"", timeout=PEER_TIMEOUT):
+    """Run `openssl s_client` against 127.0.0.1:port; returns (status, output)."""
+    argv = [OPENSSL, "s_client", "-connect", "%s:%d" % (LOOPBACK, port)] + list(args)
+    try:
+        done = subprocess.run(
+            argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as e:
+        output = (e.stdout or b"").decode("utf-8", "replace")
+        raise AssertionError("s_client timed out:\n%s" % output) from None
+    return done.returncode, done.stdout.decode("utf-8", "replace")
+
+
+def exported_keying_material(output):
+    """The 'Keying material' an s_client or s_server printed, as bytes, or None."""
+    match = re.search(r"Keying material: ([0-9A-Fa-f]+)", output)
+    return bytes.fromhex(match.group(1)) if match else None
+
+
+def acceptable_ca_names(output):
+    """The CA names an s_client was shown in a CertificateRequest, as printed."""
+    match = re.search(r"Acceptable client certificate CA names\n((?:[^\n]*\n)*?)\S*-", output)
+    if not match:
+        return None
+    return [line for line in match.group(1).splitlines() if line and not line.startswith("-")]
+
+
+# -- certificates ---------------------------------------------------------------
+
+# Signature algorithm OIDs (RFC 3279, 4055, 5758, 8410) and the hash each names.
+SIGNATURE_HASHES = {
+    "1.2.840.113549.1.1.4": "md5",
+    "1.2.840.113549.1.1.5": "sha1",
+    "1.2.840.113549.1.1.14": "sha224",
+    "1.2.840.113549.1.1.11": "sha256",
+    "1.2.840.113549.1.1.12": "sha384",
+    "1.2.840.113549.1.1.13": "sha512",
+    "1.2.840.10045.4.1": "sha1",
+    "1.2.840.10045.4.3.1": "sha224",
+    "1.2.840.10045.4.3.2": "sha256",
+    "1.2.840.10045.4.3.3": "sha384",
+    "1.2.840.10045.4.3.4": "sha512",
+    "1.3.101.112": None,
+    "1.3.101.113": None,
+}
+
+
+def pem_certificates(path):
+    """The DER bytes of each certificate in a PEM file, in order."""
+    with open(path, "r", encoding="ascii") as f:
+        text = f.read()
+    blocks = re.findall(
+        r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", text, flags=re.S
+    )
+    return [ssl.PEM_cert_to_DER_cert(block) for block in blocks]
+
+
+def first_certificate(path):
+    return pem_certificates(path)[0]
+
+
+def _der_element(data, at):
+    """(tag, content start, content end) of the DER element at `at`."""
+    tag = data[at]
+    length = data[at + 1]
+    start = at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    return tag, start, start + length
+
+
+def _oid_text(content):
+    first = content[0]
+    parts = [first // 40, first % 40] if first < 80 else [2, first - 80]
+    value = 0
+    for byte in content[1:]:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            parts.append(value)
+            value = 0
+    return ".".join(str(p) for p in parts)
+
+
+def signature_algorithm_oid(der):
+    """The OID of a certificate's outer signatureAlgorithm (RFC 5280 section 4.1.1.2)."""
+    tag, start, _ = _der_element(der, 0)
+    assert tag == 0x30, "a certificate is a SEQUENCE"
+    _, _, tbs_end = _der_element(der, start)
+    tag, alg_start, _ = _der_element(der, tbs_end)
+    assert tag == 0x30, "signatureAlgorithm is a SEQUENCE"
+    tag, oid_start, oid_end = _der_element(der, alg_start)
+    assert tag == 0x06, "an AlgorithmIdentifier starts with an OID"
+    return _oid_text(der[oid_start:oid_end])
+
+
+def server_end_point(der):
+    """RFC 5929 section 4.1: the tls-server-end-point value of a certificate.
+
+    MD5 and SHA-1 become SHA-256; another single hash is used as it is; a
+    signature with no single hash (Ed25519, Ed448) has no value: None.
+    """
+    oid = signature_algorithm_oid(der)
+    if oid not in SIGNATURE_HASHES:
+        raise ValueError("signature algorithm %s is not in the oracle's table" % oid)
+    name = SIGNATURE_HASHES[oid]
+    if name is None:
+        return None
+    if name in ("md5", "sha1"):
+        name = "sha256"
+    return hashlib.new(name, der).digest()
+
+
+def openssl_name(path, which="subject"):
+    """A certificate's subject or issuer in the one-line form `-nameopt compat` prints."""
+    done = subprocess.run(
+        [OPENSSL, "x509", "-noout", "-in", path, "-" + which, "-nameopt", "compat"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        check=True,
+    )
+    text = done.stdout.decode("utf-8").strip()
+    prefix = which + "="
+    assert text.startswith(prefix), "openssl x509 printed %r" % text
+    return text[len(prefix) :].encode("utf-8")
+
+
+class CertMaker:
+    """Certificates made at run time, for cases the committed PKI does not hold."""
+
+    def __init__(self, directory):
+        self.dir = str(directory)
+        self._serial = 1000
+
+    def _run(self, *args):
+        done = subprocess.run(
+            [OPENSSL] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                "openssl %s failed: %s" % (" ".join(args), done.stderr.decode("utf-8", "replace"))
+            )
+
+    def key(self, name, kind="ec"):
+        path = os.path.join(self.dir, name + ".key")
+        if kind == "ec":
+            self._run(
+                "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path
+            )
+        elif kind == "rsa":
+            self._run(
+                "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path
+            )
+        else:
+            self._run("genpkey", "-algorithm", kind, "-out", path)
+        return path
+
+    def make(
+        self,
+        name,
+        subject,
+        sans=(),
+        issuer=("root-ca.pem", "root-ca.key"),
+        digest="sha256",
+        kind="ec",
+        ca=False,
+    ):
+        """A certificate `name`.pem with its key `name`.key; returns (cert, key) paths.
+
+        `issuer` is a pair of paths (or of names in certs/), or None for a
+        self-signed certificate.  `sans` are openssl subjectAltName entries
+        such as "DNS:a.test" or "IP:127.0.0.1".
+        """
+        key = self.key(name, kind)
+        pem = os.path.join(self.dir, name + ".pem")
+        ext = os.path.join(self.dir, name + ".ext")
+        lines = ["[v3]"]
+        if sans:
+            lines.append("subjectAltName=" + ",".join(sans))
+        lines.append("basicConstraints=critical,CA:%s" % ("TRUE" if ca else "FALSE"))
+        with open(ext, "w", encoding="ascii") as f:
+            f.write("\n".join(lines) + "\n")
+        self._serial += 1
+        digest_args = ["-" + digest] if digest else []
+        if issuer is None:
+            self._run(
+                "req",
+                "-new",
+                "-x509",
+                "-key",
+                key,
+                "-subj",
+                subject,
+                "-days",
+                "36500",
+                "-set_serial",
+                str(self._serial),
+                "-extensions",
+                "v3",
+                "-config",
+                self._config(ext),
+                "-out",
+                pem,
+                *digest_args,
+            )
+            return pem, key
+        issuer_cert, issuer_key = (p if os.path.isabs(p) else cert(p) for p in issuer)
+        csr = os.path.join(self.dir, name + ".csr")
+        self._run(
+            "req", "-new", "-key", key, "-subj", subject, "-config", self._config(ext), "-out", csr
+        )
+        self._run(
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            issuer_cert,
+            "-CAkey",
+            issuer_key,
+            "-set_serial",
+            str(self._serial),
+            "-days",
+            "36500",
+            "-extfile",
+            ext,
+            "-extensions",
+            "v3",
+            "-out",
+            pem,
+            *digest_args,
+        )
+        return pem, key
+
+    def _config(self, ext):
+        """A minimal openssl.cnf holding the v3 section (req needs a config)."""
+        path = ext + ".cnf"
+        with open(ext, encoding="ascii") as f:
+            section = f.read()
+        with open(path, "w", encoding="ascii") as f:
+            f.write("[req]\ndistinguished_name=dn\n[dn]\n" + section)
+        return path
