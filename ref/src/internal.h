@@ -159,6 +159,15 @@ int sslport_ctx_check_unsealed(struct sslport_ctx *ctx, const char *who,
     struct sslport_error *err);
 /* The ex_data index under which an SSL_CTX keeps its sslport_ctx. */
 int sslport_ctx_ex_index(void);
+/*
+ * The verify callback of ssl-try-verify!: it lets the handshake go on
+ * whatever the chain's fault (SSL_get_verify_result keeps the fault, so
+ * ssl-peer-verified? answers #f), except a host, IP or email mismatch,
+ * which still fails (D.try-verify.2).  Give it with SSL_VERIFY_PEER.
+ */
+int sslport_verify_accept_any(int ok, X509_STORE_CTX *store);
+/* Installs the key-log callback (keylog.c) on a new context's SSL_CTX. */
+void sslport_keylog_attach(struct sslport_ctx *ctx);
 
 /* ---- Connections ------------------------------------------------------ */
 
