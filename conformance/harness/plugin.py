@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from . import expectations as expectations_mod
+from .hashing import SEED
 from .registry import ROOT, resolve
 from .shim import DEFAULT_TIMEOUT, ShimClient, ShimFailure, Unimplemented
 from .specdoc import is_clause_id, load_spec
@@ -178,6 +179,7 @@ def pytest_report_header(config):
         "sslport: implementation %s: %s" % (state.name, " ".join(state.command.argv)),
         "sslport: expectations %s (%d entries), spec %s (%d clauses)"
         % (expectations, len(state.expectations), state.spec_dir, len(state.clauses)),
+        "sslport: random inputs from seed %d" % SEED,
     ]
 
 

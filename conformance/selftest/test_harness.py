@@ -107,7 +107,7 @@ def test_wrong_digest_for_64_byte_inputs_is_caught(tmp_path):
 
 
 def test_odd_length_hex_accepted_is_caught(tmp_path):
-    run = run_suite(tmp_path, "odd-hex", HASH_FILES[:1])
+    run = run_suite(tmp_path, "odd-hex", HASH_FILES[:1], ["-k", "hex_string"])
     assert run.returncode == 1, run
     failed = names(run)
     assert failed, run
@@ -169,7 +169,8 @@ def write_expectations(tmp_path, entries):
 def test_expected_failure_that_passes_fails_the_run(tmp_path):
     test = "tests/test_06_sha1.py::test_bytes_to_hex_string_example"
     path = write_expectations(tmp_path, [(test, "fail")])
-    run = run_suite(tmp_path, "none", HASH_FILES[:1], ["--expectations=%s" % path])
+    extra = ["--expectations=%s" % path, "-k", "hex_string"]
+    run = run_suite(tmp_path, "none", HASH_FILES[:1], extra)
     assert run.returncode == 1, run
     assert run.counts["xpassed"] == 1 and run.failed == {test}, run
     assert "expected failure passed" in run.output, run
@@ -182,16 +183,27 @@ def test_expected_failures_are_reported_as_such(tmp_path):
         for t in odd
     ]
     path = write_expectations(tmp_path, entries)
-    run = run_suite(tmp_path, "odd-hex", HASH_FILES[:1], ["--expectations=%s" % path])
+    extra = ["--expectations=%s" % path, "-k", "hex_string"]
+    run = run_suite(tmp_path, "odd-hex", HASH_FILES[:1], extra)
     assert run.returncode == 0, run
     assert run.counts["xfailed"] == 4 and not run.failed, run
     match = LINE.search(run.output)
     assert match and match.group(5) == "4", run
 
 
+def test_expected_unimplemented_that_passes_fails_the_run(tmp_path):
+    test = "tests/test_06_sha1.py::test_hex_string_to_bytes_example"
+    path = write_expectations(tmp_path, [(test, "unimplemented")])
+    extra = ["--expectations=%s" % path, "-k", "hex_string_to_bytes_example"]
+    run = run_suite(tmp_path, "none", HASH_FILES[:1], extra)
+    assert run.returncode == 1 and run.failed == {test}, run
+    assert "lists this test as unimplemented" in run.output, run
+
+
 def test_stale_expectation_fails_the_run(tmp_path):
     path = write_expectations(tmp_path, [("tests/test_06_sha1.py::test_no_such_test", "fail")])
-    run = run_suite(tmp_path, "none", HASH_FILES[:1], ["--expectations=%s" % path])
+    extra = ["--expectations=%s" % path, "-k", "hex_string_example"]
+    run = run_suite(tmp_path, "none", HASH_FILES[:1], extra)
     assert run.returncode == 1, run
     assert "stale expectations" in run.output and "test_no_such_test" in run.output, run
     assert run.summary["stale_expectations"], run
