@@ -440,8 +440,10 @@ def _message(report):
     return str(report.longrepr)[-8000:]
 
 
-def count_outcomes(records):
+def count_outcomes(records, collection_errors=0):
+    """Counts by outcome; a file that failed to collect counts as one error."""
     counts = dict.fromkeys(COUNT_KEYS, 0)
+    counts["errors"] = collection_errors
     for record in records:
         key = "errors" if record["outcome"] == "error" else record["outcome"]
         if key in counts:
@@ -469,6 +471,11 @@ class _Accounting:
         self.records = {}
         self.summary = None
         self.summary_path = None
+        self.collection_errors = []
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collection_errors.append({"node": report.nodeid, "message": str(report.longrepr)})
 
     def pytest_runtest_logreport(self, report):
         if not hasattr(report, "sslport_clauses"):
@@ -511,7 +518,8 @@ class _Accounting:
             "stale_expectations": sorted(state.stale),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "exit_status": int(session.exitstatus),
-            "counts": count_outcomes(records),
+            "counts": count_outcomes(records, len(self.collection_errors)),
+            "collection_errors": self.collection_errors,
             "tests": records,
         }
         state.results_dir.mkdir(parents=True, exist_ok=True)
