@@ -72,13 +72,11 @@
 ;; ---------------------------------------------------------------------------
 ;; Requests
 
-(define (perform op args kw)
-  (define proc
-    (or (hash-ref shim-procedures op #f)
-        (hash-ref base-procedures op #f)
-        (hash-ref binding-procedures op #f)
-        (raise (unimplemented (format "op ~a" op)))))
-  (apply-with-keywords proc args kw))
+(define (find-procedure op)
+  (or (hash-ref shim-procedures op #f)
+      (hash-ref base-procedures op #f)
+      (hash-ref binding-procedures op #f)
+      (raise (unimplemented (format "op ~a" op)))))
 
 ;; kw holds names without "#:"; keyword-apply wants them sorted.
 (define (apply-with-keywords proc args kw)
@@ -101,8 +99,11 @@
 (define (run-request id request)
   (send! (respond id
                   (lambda ()
+                    ;; The op first: an op not provided is `unimplemented`
+                    ;; whatever its arguments.
+                    (define proc (find-procedure (hash-ref request 'op #f)))
                     (define-values (args kw) (request-arguments request))
-                    (perform (hash-ref request 'op #f) args kw)))))
+                    (apply-with-keywords proc args kw)))))
 
 ;; ---------------------------------------------------------------------------
 ;; Threads.  Breaks are disabled in every request thread, so that `break`
