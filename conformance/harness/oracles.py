@@ -17,6 +17,7 @@ Each helper looks at a connection from outside the implementation under test:
 All servers listen on 127.0.0.1, on a port the system picks.
 """
 
+import atexit
 import hashlib
 import hmac
 import os
@@ -26,11 +27,17 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 
-from .tls import cert
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from .codec import Symbol
+from .shim import ShimError
+from .tls import HANDSHAKE_TIMEOUT, Outcome, cert
 
 LOOPBACK = "127.0.0.1"
 PEER_TIMEOUT = 10.0
@@ -270,49 +277,87 @@ def python_client(
     key=None,
     send=b"",
     expect=0,
+    until_eof=False,
     host=LOOPBACK,
     timeout=PEER_TIMEOUT,
+    record=None,
     **options,
 ):
     """Connect with Python's ssl module, optionally send and read; returns a PeerRecord.
 
     `server_hostname` is sent as SNI when it is a DNS name.  After the
-    handshake, `send` is written and `expect` bytes are read back; a failure
-    then lands in `later_error`.
+    handshake, `send` is written and `expect` bytes are read back, or with
+    `until_eof` everything until the server closes; a failure then lands in
+    `later_error`.  Keyword arguments beyond these are `python_context`'s.
     """
     if chain is not None and key is None:
         key = chain
-    ctx = python_context(False, chain=chain, key=key, **options)
-    record = PeerRecord()
-    sock = socket.create_connection((host, port), timeout=timeout)
+    record = record if record is not None else PeerRecord()
     try:
-        tls = ctx.wrap_socket(sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+        ctx = python_context(False, chain=chain, key=key, **options)
+        sock = socket.create_connection((host, port), timeout=timeout)
     except (ssl.SSLError, OSError) as e:
-        sock.close()
         record.error = _describe_error(e)
-        return record
-    try:
-        try:
-            tls.do_handshake()
-            _record_session(record, tls)
-        except (ssl.SSLError, OSError) as e:
-            record.error = _describe_error(e)
-            return record
-        try:
-            if send:
-                tls.sendall(send)
-            while len(record.received) < expect:
-                data = tls.recv(expect - len(record.received))
-                if not data:
-                    break
-                record.received += data
-        except (ssl.SSLError, OSError) as e:
-            record.later_error = _describe_error(e)
-        return record
-    finally:
         record.handshake.set()
         record.done.set()
+        return record
+    tls = None
+    try:
+        tls = ctx.wrap_socket(sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+        tls.do_handshake()
+        _record_session(record, tls)
+    except (ssl.SSLError, OSError) as e:
+        record.error = _describe_error(e)
+        record.handshake.set()
+        record.done.set()
+        (tls or sock).close()
+        return record
+    record.handshake.set()
+    try:
+        if send:
+            tls.sendall(send)
+        while until_eof or len(record.received) < expect:
+            data = tls.recv(65536 if until_eof else expect - len(record.received))
+            if not data:
+                break
+            record.received += data
+    except (ssl.SSLError, OSError) as e:
+        record.later_error = _describe_error(e)
+    finally:
+        record.done.set()
         tls.close()
+    return record
+
+
+class PythonClient:
+    """`python_client` in a thread, holding the connection until the server closes.
+
+    For tests whose shim end must settle while the Python end stays open:
+    `record()` waits for the handshake, `finish()` for the end of the
+    connection (close the shim's ports first).
+    """
+
+    def __init__(self, port, **keywords):
+        keywords.setdefault("until_eof", True)
+        self._record = PeerRecord()
+        self._thread = threading.Thread(
+            target=python_client,
+            args=(port,),
+            kwargs=dict(keywords, record=self._record),
+            daemon=True,
+        )
+        self._thread.start()
+
+    def record(self, timeout=PEER_TIMEOUT):
+        if not self._record.handshake.wait(timeout):
+            raise AssertionError("the Python client's handshake did not end")
+        return self._record
+
+    def finish(self, timeout=PEER_TIMEOUT):
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError("the Python client's connection did not end")
+        return self._record
 
 
 # -- key logs -----------------------------------------------------------------
@@ -882,3 +927,158 @@ class CertMaker:
         with open(path, "w", encoding="ascii") as f:
             f.write("[req]\ndistinguished_name=dn\n[dn]\n" + section)
         return path
+
+
+def certificate_hostnames(path):
+    """RFC 2818 section 3.1, as D.hostnames.1 reads it: the dNSName entries in
+    order, else the last common name, else nothing; parsed with `cryptography`."""
+    with open(path, "rb") as f:
+        certificate = x509.load_pem_x509_certificate(f.read())
+    try:
+        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        dns = sans.value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        dns = []
+    if dns:
+        return list(dns)
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return [names[-1].value] if names else []
+
+
+# Certificates the clauses name that the committed PKI does not hold, made
+# once per process on first use: name -> CertMaker.make keyword arguments.
+LOOPBACK_SANS = ("DNS:localhost", "IP:127.0.0.1", "IP:::1")
+MADE = {
+    # S5.check-hostname: the peer certificate the clauses describe.
+    "check-hostname": dict(
+        subject="/CN=cn.example.org",
+        sans=(
+            "DNS:*.example.com",
+            "DNS:f*.foo.test",
+            "DNS:exact.test",
+            "DNS:*.com",
+            "DNS:xn--*.idn.test",
+            "IP:127.0.0.1",
+            "IP:::1",
+        ),
+    ),
+    # S5.check-hostname.5, S5.hostname.8: one iPAddress entry and CN localhost.
+    "ip-only": dict(subject="/CN=localhost", sans=("IP:127.0.0.1",)),
+    # S5.check-hostname.6, S5.hostname.8: a dNSName that spells an address.
+    "dns-ip-only": dict(subject="/CN=dns-ip-only", sans=("DNS:127.0.0.1",)),
+    # S5.hostnames.3: entries of every kind around two dNSNames.
+    "mixed-sans": dict(
+        subject="/CN=mixed.example.test",
+        sans=(
+            "DNS:a.example.test",
+            "IP:127.0.0.1",
+            "email:someone@example.test",
+            "URI:https://uri.example.test/",
+            "DNS:c.example.test",
+        ),
+    ),
+    # S5.hostnames.4: neither a dNSName nor a common name.
+    "no-cn": dict(subject="/O=sslport", sans=("IP:127.0.0.1",)),
+    # A loopback server under the root no test trusts.
+    "untrusted-localhost": dict(
+        subject="/CN=untrusted-localhost",
+        sans=LOOPBACK_SANS,
+        issuer=("untrusted-root.pem", "untrusted-root.key"),
+    ),
+    # S5.binding.9: SHA-224 with RSA (the root's key) and with ECDSA (the
+    # intermediate's), and SHA-384 with ECDSA.
+    "sha224-rsa": dict(subject="/CN=server-sha224-rsa", sans=LOOPBACK_SANS, digest="sha224"),
+    "sha224-ecdsa": dict(
+        subject="/CN=server-sha224-ecdsa",
+        sans=LOOPBACK_SANS,
+        digest="sha224",
+        issuer=("inter-ca.pem", "inter-ca.key"),
+    ),
+    "sha384-ecdsa": dict(
+        subject="/CN=server-sha384-ecdsa",
+        sans=LOOPBACK_SANS,
+        digest="sha384",
+        issuer=("inter-ca.pem", "inter-ca.key"),
+    ),
+    # S5.binding.11: Ed448 signs with no separate hash.
+    "ed448": dict(
+        subject="/CN=server-ed448", sans=LOOPBACK_SANS, issuer=None, digest=None, kind="ED448"
+    ),
+}
+_made = {}
+_made_lock = threading.Lock()
+_made_dir = None
+
+
+def made_cert(name):
+    """(certificate path, key path) of a certificate in MADE, made on first use."""
+    global _made_dir
+    with _made_lock:
+        if name not in _made:
+            if _made_dir is None:
+                _made_dir = tempfile.mkdtemp(prefix="sslport-certs-")
+                atexit.register(shutil.rmtree, _made_dir, True)
+            _made[name] = CertMaker(_made_dir).make(name, **MADE[name])
+        return _made[name]
+
+
+# -- driving the shim against a peer ------------------------------------------
+
+
+def shim_connect(shim, port, client, hostname="localhost", **keywords):
+    """ssl-connect from the shim to 127.0.0.1:port (through `hostname`); an Outcome."""
+    target = Symbol(client) if isinstance(client, str) else client
+    try:
+        ports = shim.call(
+            "ssl-connect", hostname, port, target, timeout=HANDSHAKE_TIMEOUT, **keywords
+        )
+    except ShimError as error:
+        return Outcome(error=error)
+    return Outcome(ports=tuple(ports))
+
+
+def shim_wrap(shim, port, context, **keywords):
+    """A plain TCP connection to 127.0.0.1:port wrapped with ports->ssl-ports in
+    connect mode; `keywords` are Racket keyword names (`hostname`, `alpn`, ...)."""
+    tcp_in, tcp_out = shim.call("tcp-connect", LOOPBACK, port)
+    kw = {"mode": Symbol("connect"), "context": context, "close-original?": True}
+    kw.update(keywords)
+    try:
+        ports = shim.call("ports->ssl-ports", tcp_in, tcp_out, kw=kw, timeout=HANDSHAKE_TIMEOUT)
+    except ShimError as error:
+        for op, port_handle in (("close-output-port", tcp_out), ("close-input-port", tcp_in)):
+            try:
+                shim.call(op, port_handle)
+            except ShimError:
+                pass
+        return Outcome(error=error)
+    return Outcome(ports=tuple(ports))
+
+
+def settle(future, timeout=HANDSHAKE_TIMEOUT):
+    """The Outcome of a started ssl-accept or ports->ssl-ports call."""
+    try:
+        return Outcome(ports=tuple(future.result(timeout)))
+    except ShimError as error:
+        return Outcome(error=error)
+
+
+def on_both_ports(shim, op, outcome, *args):
+    """Call `op` on the input and the output port of one end; both must agree."""
+    answers = [shim.call(op, port, *args) for port in outcome.ports]
+    assert answers[0] == answers[1], "%s: input port %r, output port %r" % (
+        op,
+        answers[0],
+        answers[1],
+    )
+    return answers[0]
+
+
+def close_end(shim, end):
+    """Close both ports of one end, if it has them (errors ignored)."""
+    if end.ok:
+        for op, port in (("close-output-port", end.output), ("close-input-port", end.input)):
+            try:
+                shim.call(op, port)
+            except ShimError:
+                pass
