@@ -430,7 +430,7 @@ op_sync_timeout(struct shim_req *req, json_t *args, json_t *kw,
 	size_t i, n;
 	int r;
 
-	if (shim_argc(req, args, 2, SYNC_MAX_EVTS + 1, err) < 0)
+	if (shim_argc(req, args, 1, SYNC_MAX_EVTS + 1, err) < 0)
 		return -1;
 	t = shim_arg(args, 0);
 	if (json_is_number(t) && json_number_value(t) >= 0)
@@ -446,6 +446,15 @@ op_sync_timeout(struct shim_req *req, json_t *args, json_t *kw,
 			    "evt?");
 	}
 	deadline = now() + timeout;
+	if (n == 0) {
+		/* No events: just the timeout (none at all would never end). */
+		if (timeout < 0)
+			return shim_contract(err, "sync/timeout", "evt?");
+		nanosleep(&(struct timespec){ (time_t)timeout,
+		    (long)((timeout - (time_t)timeout) * 1e9) }, NULL);
+		*result = json_false();
+		return 0;
+	}
 	for (;;) {
 		slice = n == 1 ? timeout : 0;
 		for (i = 0; i < n; i++) {

@@ -337,8 +337,9 @@ shim_arg_bytes(struct shim_req *req, json_t *v, const unsigned char **out,
 
 	hex = json_is_object(v) && json_object_size(v) == 1 ?
 	    json_string_value(json_object_get(v, "bytes")) : NULL;
-	if (hex == NULL || sslport_hex_string_to_bytes(hex, strlen(hex), &b,
-	    &n, NULL) < 0)
+	/* The protocol's bytes are lower-case hex (spec/rpc.md). */
+	if (hex == NULL || strpbrk(hex, "ABCDEF") != NULL ||
+	    sslport_hex_string_to_bytes(hex, strlen(hex), &b, &n, NULL) < 0)
 		return shim_contract(err, req->op, expected);
 	copy = shim_req_alloc(req, n);
 	if (copy == NULL) {
