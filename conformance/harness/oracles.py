@@ -36,11 +36,11 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from .codec import Symbol
-from .shim import ShimError
+from .shim import ShimError, scaled
 from .tls import HANDSHAKE_TIMEOUT, Outcome, cert
 
 LOOPBACK = "127.0.0.1"
-PEER_TIMEOUT = 10.0
+PEER_TIMEOUT = scaled(10.0)
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 
 # SSL_OP_NO_EXTENDED_MASTER_SECRET of OpenSSL 3.0 (bit 0).  Python 3.11 does
@@ -695,6 +695,41 @@ def openssl_client(port, *args, stdin=b"", timeout=PEER_TIMEOUT):
         output = (e.stdout or b"").decode("utf-8", "replace")
         raise AssertionError("s_client timed out:\n%s" % output) from None
     return done.returncode, done.stdout.decode("utf-8", "replace")
+
+
+class OpenSSLClient:
+    """`openssl s_client` to 127.0.0.1:port, holding the connection open.
+
+    Its standard input stays open until `finish()`, so the connection lasts
+    while the shim's end settles; `finish()` closes it and returns
+    (status, output).
+    """
+
+    def __init__(self, port, *args):
+        self.argv = [OPENSSL, "s_client", "-connect", "%s:%d" % (LOOPBACK, port)] + list(args)
+        self.proc = subprocess.Popen(
+            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        self._out = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in iter(lambda: self.proc.stdout.read1(65536), b""):
+            self._out.extend(raw)
+
+    def finish(self, timeout=PEER_TIMEOUT):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout)
+        return self.proc.returncode, bytes(self._out).decode("utf-8", "replace")
 
 
 def exported_keying_material(output):
