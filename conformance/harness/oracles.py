@@ -7,12 +7,16 @@ Each helper looks at a connection from outside the implementation under test:
   `tls-unique`, the certificate the shim presented, its key log).
 - `HelloSniffer`: a plain TCP server that reads the raw ClientHello and decodes
   the extensions a client sent (server_name, ALPN), then hangs up.
-- `OpenSSLServer` and `openssl_client`: `openssl s_server` and `s_client`, for
-  exporter values, acceptable CA names and alerts as OpenSSL reports them.
+- `Relay`: a TCP relay that keeps the server's bytes (the ServerHello random),
+  with the TLS 1.2 PRF and exporter of RFC 5246 and RFC 5705.
+- Readers of what `openssl s_server` and `s_client` print (peers.py runs
+  them): exported keying material, acceptable CA names.
 - Certificate facts computed from DER bytes: the signature algorithm, and the
   `tls-server-end-point` value RFC 5929 section 4.1 defines.
-- `CertMaker`: certificates a clause needs that the committed PKI lacks, made
-  at run time with the `openssl` command line.
+- `CertMaker` and `made_cert`: certificates a clause needs that the committed
+  PKI lacks, made at run time with the `openssl` command line.
+- Small helpers that drive the shim against such a peer (`shim_connect`,
+  `shim_wrap`, `settle`, `on_both_ports`, `close_end`).
 
 All servers listen on 127.0.0.1, on a port the system picks.
 """
@@ -610,126 +614,7 @@ def tls12_exporter(hash_name, master_secret, client_random, server_random, label
     return tls12_prf(hash_name, master_secret, label, seed, 32)
 
 
-# -- openssl s_server and s_client ---------------------------------------------
-
-
-class OpenSSLServer:
-    """`openssl s_server` on 127.0.0.1 and a port the system picks.
-
-    Its standard input stays open (s_server stops at end of input); its output
-    is collected for `wait_for` and `output`.
-    """
-
-    def __init__(self, *args, chain=None, key=None, ready_timeout=PEER_TIMEOUT):
-        argv = [OPENSSL, "s_server", "-accept", "%s:0" % LOOPBACK]
-        if chain is not None:
-            argv += ["-cert", chain, "-key", key or chain]
-        else:
-            argv += ["-nocert"]
-        argv += list(args)
-        self.argv = argv
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self._text = ""
-        self._lock = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        match = self.wait_for(r"ACCEPT [^\s]*:(\d+)", ready_timeout)
-        self.port = int(match.group(1))
-
-    def _read(self):
-        for raw in iter(lambda: self.proc.stdout.read1(65536), b""):
-            with self._lock:
-                self._text += raw.decode("utf-8", "replace")
-                self._lock.notify_all()
-
-    def wait_for(self, pattern, timeout=PEER_TIMEOUT):
-        """Wait until the output matches `pattern`; returns the match."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                match = regex.search(self._text)
-                if match:
-                    return match
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None and not self._reader.is_alive():
-                    raise AssertionError(
-                        "s_server output never matched %r:\n%s" % (pattern, self._text[-3000:])
-                    )
-                self._lock.wait(min(left, 0.2))
-
-    def output(self):
-        with self._lock:
-            return self._text
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(5)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-def openssl_client(port, *args, stdin=b"", timeout=PEER_TIMEOUT):
-    """Run `openssl s_client` against 127.0.0.1:port; returns (status, output)."""
-    argv = [OPENSSL, "s_client", "-connect", "%s:%d" % (LOOPBACK, port)] + list(args)
-    try:
-        done = subprocess.run(
-            argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout
-        )
-    except subprocess.TimeoutExpired as e:
-        output = (e.stdout or b"").decode("utf-8", "replace")
-        raise AssertionError("s_client timed out:\n%s" % output) from None
-    return done.returncode, done.stdout.decode("utf-8", "replace")
-
-
-class OpenSSLClient:
-    """`openssl s_client` to 127.0.0.1:port, holding the connection open.
-
-    Its standard input stays open until `finish()`, so the connection lasts
-    while the shim's end settles; `finish()` closes it and returns
-    (status, output).
-    """
-
-    def __init__(self, port, *args):
-        self.argv = [OPENSSL, "s_client", "-connect", "%s:%d" % (LOOPBACK, port)] + list(args)
-        self.proc = subprocess.Popen(
-            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
-        self._out = bytearray()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for raw in iter(lambda: self.proc.stdout.read1(65536), b""):
-            self._out.extend(raw)
-
-    def finish(self, timeout=PEER_TIMEOUT):
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._reader.join(timeout)
-        return self.proc.returncode, bytes(self._out).decode("utf-8", "replace")
+# -- what openssl s_server and s_client print (peers.py runs them) -------------
 
 
 def exported_keying_material(output):

@@ -13,12 +13,11 @@ import socket
 import pytest
 
 from harness import Symbol
+from harness import peers
 from harness.codec import decode
 from harness.oracles import (
     LOOPBACK,
     HelloSniffer,
-    OpenSSLClient,
-    OpenSSLServer,
     PythonClient,
     PythonServer,
     close_end,
@@ -73,14 +72,6 @@ def alpn_server(shim, version, protocols, allow=True):
     return server
 
 
-def openssl_alpn(protocols):
-    return ["-alpn", ",".join(p.decode("latin-1") for p in protocols)] if protocols else []
-
-
-def openssl_version(version):
-    return ["-tls1_2"] if version == "tls12" else ["-tls1_3"]
-
-
 def openssl_selected(output):
     for line in output.splitlines():
         if line.startswith("ALPN protocol: "):
@@ -108,14 +99,20 @@ def run_shim_server(shim, peer, version, server_list, client_list, allow=True):
     if peer == "python":
         client = PythonClient(port, alpn=client_list, version=version)
     else:
-        client = OpenSSLClient(port, *(openssl_version(version) + openssl_alpn(client_list)))
-    end = settle(accepting)
-    mine = selected(shim, end) if end.ok else None
-    close_end(shim, end)
-    if peer == "python":
-        record = client.finish()
-        return end, mine, record.alpn if record.ok else "error: %s" % record.error
-    _, output = client.finish()
+        client = peers.openssl_client(port, version=version, alpn=client_list)
+    try:
+        end = settle(accepting)
+        mine = selected(shim, end) if end.ok else None
+        close_end(shim, end)
+        if peer == "python":
+            record = client.finish()
+            return end, mine, record.alpn if record.ok else "error: %s" % record.error
+        client.close_input()
+        client.wait()
+        output = client.output()
+    finally:
+        if peer == "openssl":
+            client.stop()
     return end, mine, openssl_selected(output) if end.ok else "error: " + output
 
 
@@ -134,15 +131,14 @@ def run_shim_client(shim, peer, version, server_list, client_list):
             record = server.record()
             close_end(shim, end)
         return end, mine, record.alpn if record.ok else "error: %s" % record.error
-    arguments = openssl_version(version) + openssl_alpn(server_list)
-    with OpenSSLServer(*arguments, chain=chain, key=key) as server:
+    with peers.openssl_server(version=version, alpn=server_list) as server:
         end = shim_connect(shim, server.port, client_context(shim, version), **keywords)
         if not end.ok:
-            return end, None, "error: %s" % server.output()[-2000:]
+            return end, None, "error: %s" % server.log()
         mine = selected(shim, end)
         match = server.wait_for(r"(ALPN protocols selected: (\S+)|CIPHER is)")
         close_end(shim, end)
-    return end, mine, match.group(2).encode("latin-1") if match.group(2) else None
+    return end, mine, match.group(2) if match.group(2) else None
 
 
 # -- the matrix ----------------------------------------------------------------------
@@ -236,8 +232,7 @@ def test_ssl_connect_offers_the_list_in_order(shim):
 
 @pytest.mark.spec("S1.alpn.1")
 def test_openssl_server_sees_the_offered_list(shim):
-    chain, key = cert("server-loopback-chain.pem"), cert("server-loopback.key")
-    with OpenSSLServer("-alpn", "zz,http/1.1", chain=chain, key=key) as server:
+    with peers.openssl_server(alpn=[b"zz", b"http/1.1"]) as server:
         end = shim_connect(shim, server.port, "auto", alpn=[b"h2", b"http/1.1"])
         assert end.ok, end.error
         server.wait_for("ALPN protocols advertised by the client: h2, http/1.1")

@@ -9,10 +9,9 @@ client reads from the peer certificate.
 
 import pytest
 
-from harness import Symbol
+from harness import Symbol, peers
 from harness.oracles import (
     HelloSniffer,
-    OpenSSLServer,
     PythonClient,
     PythonServer,
     close_end,
@@ -97,22 +96,14 @@ def test_python_server_sees_the_hostname(shim, protocol):
 
 @pytest.mark.spec("S4.sni.1")
 def test_openssl_server_sees_the_hostname(shim):
-    with OpenSSLServer(
-        "-servername",
-        NAME,
-        "-cert2",
-        cert(OTHER_CERT),
-        "-key2",
-        cert("server-dns.key"),
-        chain=cert("server-loopback-chain.pem"),
-        key=cert("server-loopback.key"),
-    ) as peer:
+    with peers.openssl_server(servername=NAME, cert2=OTHER_CERT, key2="server-dns.key") as peer:
         end = shim_wrap(shim, peer.port, client_context(shim), hostname=NAME)
         assert end.ok, end.error
         peer.wait_for('Hostname in TLS extension: "%s"' % NAME)
         assert peer_hostnames(shim, end) == ["dns.example.test"], (
-            "s_server did not switch to its second certificate: %s" % peer.output()[-2000:]
+            "s_server did not switch to its second certificate:" + peer.log()
         )
+        close_end(shim, end)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
