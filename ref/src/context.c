@@ -241,6 +241,27 @@ sslport_ctx_check_unsealed(
 	    "context is sealed; no further changes are allowed");
 }
 
+/*
+ * When a file fails to load, OpenSSL queues the cause first (the system's
+ * reason for a missing file, the PEM reader's for a file without PEM) and
+ * then the layers that gave up because of it, so the first entry is the
+ * one worth reporting.
+ */
+int
+sslport_err_load(struct sslport_error *err, const char *who, const char *from)
+{
+	unsigned long e = ERR_get_error();
+	char reason[256];
+
+	if (e == 0)
+		return sslport_err(
+		    err, SSLPORT_EFAIL, who, "load failed from: %s", from);
+	ERR_error_string_n(e, reason, sizeof(reason));
+	ERR_clear_error();
+	return sslport_err(
+	    err, SSLPORT_EFAIL, who, "load failed from: %s (%s)", from, reason);
+}
+
 /* ---- Making contexts ----------------------------------------------------- */
 
 static int

@@ -168,6 +168,12 @@ int sslport_ctx_ex_index(void);
 int sslport_verify_accept_any(int ok, X509_STORE_CTX *store);
 /* Installs the key-log callback (keylog.c) on a new context's SSL_CTX. */
 void sslport_keylog_attach(struct sslport_ctx *ctx);
+/*
+ * "<who>: load failed from: <from> (<reason>)", exn:fail, with the first
+ * error OpenSSL queued (clearing the queue); `from` is a quoted path.
+ */
+int sslport_err_load(struct sslport_error *err, const char *who,
+    const char *from);
 
 /* ---- Connections ------------------------------------------------------ */
 

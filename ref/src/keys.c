@@ -25,8 +25,10 @@ struct key_bytes {
 static int
 load_failed(const char *path, const char *who, struct sslport_error *err)
 {
-	return sslport_err_ossl(
-	    err, SSLPORT_EFAIL, who, "load failed from: \"%s\"", path);
+	char from[PATH_MAX + 2];
+
+	snprintf(from, sizeof(from), "\"%s\"", path);
+	return sslport_err_load(err, who, from);
 }
 
 /* ---- Certificate chain -----------------------------------------------------
@@ -187,8 +189,7 @@ parse_key(const struct key_bytes *kb, int rsa, int asn1, const char *from,
 		sslport_err(err, SSLPORT_EFAIL, who,
 		    "load failed from: %s (no RSA private key found)", from);
 	} else {
-		sslport_err_ossl(
-		    err, SSLPORT_EFAIL, who, "load failed from: %s", from);
+		sslport_err_load(err, who, from);
 	}
 	return pkey;
 }
@@ -230,8 +231,7 @@ use_key(struct sslport_ctx *ctx, EVP_PKEY *pkey, const char *from,
 {
 	if (SSL_CTX_use_PrivateKey(ctx->ssl_ctx, pkey) == 1)
 		return 0;
-	return sslport_err_ossl(
-	    err, SSLPORT_EFAIL, who, "load failed from: %s", from);
+	return sslport_err_load(err, who, from);
 }
 
 int

@@ -4,6 +4,8 @@
  * ssl-default-verify-sources parameter, ssl-load-default-verify-sources!
  * and the deprecated ssl-load-verify-root-certificates!.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -107,16 +109,27 @@ sources_add(struct sslport_source **srcs, size_t *n,
 /* ---- The default sources
  * ----------------------------------------------------- */
 
+/* The environment's choice, else OpenSSL's built-in default. */
 static const char *
-env_or(const char *(*env_name)(void), const char *(*fallback)(void),
-    const char *plain_env)
+default_file(void)
 {
 	const char *v;
 
 	if (!sslport_have_libcrypto())
-		return getenv(plain_env);
-	v = getenv(env_name());
-	return v != NULL ? v : fallback();
+		return getenv("SSL_CERT_FILE");
+	v = getenv(X509_get_default_cert_file_env());
+	return v != NULL ? v : X509_get_default_cert_file();
+}
+
+static const char *
+default_dirs(void)
+{
+	const char *v;
+
+	if (!sslport_have_libcrypto())
+		return getenv("SSL_CERT_DIR");
+	v = getenv(X509_get_default_cert_dir_env());
+	return v != NULL ? v : X509_get_default_cert_dir();
 }
 
 /*
@@ -129,10 +142,8 @@ defaults_compute(struct sslport_source **srcs, size_t *n)
 {
 	const char *file, *dirs, *end;
 
-	file = env_or(X509_get_default_cert_file_env,
-	    X509_get_default_cert_file, "SSL_CERT_FILE");
-	dirs = env_or(X509_get_default_cert_dir_env, X509_get_default_cert_dir,
-	    "SSL_CERT_DIR");
+	file = default_file();
+	dirs = default_dirs();
 	if (file != NULL && *file != '\0' &&
 	    sources_add(srcs, n, SSLPORT_SOURCE_FILE, file, strlen(file)) != 0)
 		return -1;
@@ -210,8 +221,10 @@ sslport_set_default_verify_sources(
 static int
 load_failed(const char *path, const char *who, struct sslport_error *err)
 {
-	return sslport_err_ossl(
-	    err, SSLPORT_EFAIL, who, "load failed from: \"%s\"", path);
+	char from[PATH_MAX + 2];
+
+	snprintf(from, sizeof(from), "\"%s\"", path);
+	return sslport_err_load(err, who, from);
 }
 
 /*
