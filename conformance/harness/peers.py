@@ -25,7 +25,8 @@ and mean "exactly that version"; 'tls' and 'tls11' also lower the peer's
 security level to 0, as OpenSSL 3.0 needs for them (D.legacy-tls.1).
 
 The `peers` fixture collects peers and stops them after the test; import it
-into a test module to use it.
+into a test module to use it, or make one there from `PeerSet`, a context
+manager.
 """
 
 import atexit
@@ -83,6 +84,20 @@ PYTHON_VERSIONS = {
     "tls13": ssl.TLSVersion.TLSv1_3,
 }
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
+
+
+def _hang_up(sock):
+    """Shut a socket down and close it, waking any thread blocked on it."""
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
 
 
 class PeerError(AssertionError):
@@ -607,8 +622,8 @@ class Session:
     cipher: tuple = None
     alpn: str = None
     server_name: str = None  # the SNI name the server received
-    peer_cert: bytes = None  # DER, or None
-    tls_unique: bytes = None
+    peer_cert: bytes = field(default=None, repr=False)  # DER, or None
+    tls_unique: bytes = field(default=None, repr=False)
     received: bytes = b""
     sent: bytes = b""
     error: str = None
@@ -725,6 +740,8 @@ class PythonServer:
         self._listener.settimeout(timeout)
         self.port = self._listener.getsockname()[1]
         self._user_sni = context.sni_callback
+        self._active = None
+        self._stopping = False
         self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         self._thread.start()
 
@@ -741,6 +758,7 @@ class PythonServer:
         session = Session()
         self.sessions.append(session)
         raw.settimeout(self._timeout)
+        self._active = raw
 
         def sni(sock, name, context):
             session.server_name = name
@@ -754,8 +772,10 @@ class PythonServer:
                 _record(sock, session)
                 self.handler(sock, session)
         except (OSError, ssl.SSLError, ValueError) as e:
-            session.error = "%s: %s" % (type(e).__name__, e)
+            if session.error is None and not self._stopping:
+                session.error = "%s: %s" % (type(e).__name__, e)
         finally:
+            self._active = None
             raw.close()
 
     def wait(self, timeout=IO_TIMEOUT):
@@ -780,10 +800,9 @@ class PythonServer:
         return "\n" + "\n".join(lines)
 
     def stop(self):
-        try:
-            self._listener.close()
-        except OSError:
-            pass
+        self._stopping = True
+        _hang_up(self._listener)
+        _hang_up(self._active)
         self._thread.join(STOP_TIMEOUT)
 
     def __enter__(self):
@@ -832,6 +851,7 @@ class PythonClient:
         self.port = port
         self.session = Session()
         self._args = (host, port, servername, handler, timeout)
+        self._raw = None
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -840,6 +860,7 @@ class PythonClient:
         session = self.session
         try:
             with socket.create_connection((host, port), timeout=timeout) as raw:
+                self._raw = raw
                 with self.context.wrap_socket(raw, server_hostname=servername) as sock:
                     _record(sock, session)
                     handler(sock, session)
@@ -857,6 +878,8 @@ class PythonClient:
         return "\n--- %s to port %s ---\n%r" % (self.name, self.port, self.session)
 
     def stop(self):
+        if self._thread.is_alive():
+            _hang_up(self._raw)
         self._thread.join(STOP_TIMEOUT)
 
     def __enter__(self):
@@ -963,6 +986,13 @@ class PeerSet:
         for peer in reversed(self.started):
             peer.stop()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
 
 @pytest.fixture
 def peers():
@@ -970,3 +1000,354 @@ def peers():
     started = PeerSet()
     yield started
     started.stop()
+
+
+# -- raw TCP peers: a silent server, a ClientHello catcher, a relay ------------------
+
+
+class RawServer:
+    """A plain TCP server on 127.0.0.1 that plays a peer speaking no TLS.
+
+    It accepts one connection, sends `greeting` (bytes, or None for nothing)
+    and then keeps reading until the client closes, recording what arrived.
+    `accepted` is set once a client is in; `close()` hangs up on it; `closed`
+    is set when the client's side has ended (eof, or a reset: `ended_by`).
+    """
+
+    name = "raw tcp server"
+
+    def __init__(self, greeting=None, timeout=IO_TIMEOUT):
+        self.greeting = greeting
+        self.received = bytearray()
+        self.ended_by = None
+        self.accepted = threading.Event()
+        self.closed = threading.Event()
+        self._conn = None
+        self._timeout = timeout
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind((LOOPBACK, 0))
+        self._listener.listen(4)
+        self._listener.settimeout(timeout)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            conn, _ = self._listener.accept()
+        except OSError as e:
+            self.ended_by = "accept: %s" % e
+            self.closed.set()
+            return
+        self._conn = conn
+        conn.settimeout(self._timeout)
+        self.accepted.set()
+        try:
+            if self.greeting:
+                conn.sendall(self.greeting)
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    self.ended_by = "eof"
+                    break
+                self.received.extend(chunk)
+        except ConnectionResetError:
+            self.ended_by = "reset"
+        except OSError as e:
+            self.ended_by = "error: %s" % e
+        self.closed.set()
+
+    def wait_accepted(self, timeout=IO_TIMEOUT):
+        if not self.accepted.wait(timeout):
+            raise PeerError("no client reached the %s%s" % (self.name, self.log()))
+
+    def wait_closed(self, timeout=IO_TIMEOUT):
+        """Wait until the client's side of the connection has ended; how it ended."""
+        if not self.closed.wait(timeout):
+            raise PeerError("the client never closed its connection%s" % self.log())
+        return self.ended_by
+
+    def close(self):
+        """Hang up on the client (a TCP close, no TLS alert)."""
+        if self._conn is not None:
+            try:
+                self._conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._conn.close()
+
+    def log(self):
+        return "\n--- %s on port %s: accepted=%s ended_by=%s received %d bytes: %r ---" % (
+            self.name,
+            self.port,
+            self.accepted.is_set(),
+            self.ended_by,
+            len(self.received),
+            bytes(self.received[:64]),
+        )
+
+    def stop(self):
+        self.close()
+        _hang_up(self._listener)
+        self._thread.join(STOP_TIMEOUT)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+@dataclass
+class ClientHello:
+    """The fields of a ClientHello that the tests look at (RFC 8446 section 4.1.2)."""
+
+    legacy_version: int
+    extensions: list  # extension type numbers, in order
+    supported_versions: list = None  # from extension 43, or None
+    server_name: str = None
+    alpn: list = None
+
+
+def parse_client_hello(message):
+    """Decode a ClientHello handshake message (type, 3-byte length, body)."""
+    if not message or message[0] != 1:
+        raise ValueError("not a ClientHello: %r" % message[:8])
+    body = _Cursor(message[4:])
+    legacy_version = int.from_bytes(body.take(2), "big")
+    body.take(32)
+    body.vector(1)  # session id
+    body.vector(2)  # cipher suites
+    body.vector(1)  # compression methods
+    hello = ClientHello(legacy_version=legacy_version, extensions=[])
+    extensions = _Cursor(body.vector(2) if not body.done() else b"")
+    while not extensions.done():
+        kind = int.from_bytes(extensions.take(2), "big")
+        data = _Cursor(extensions.vector(2))
+        hello.extensions.append(kind)
+        if kind == 43:
+            versions = _Cursor(data.vector(1))
+            hello.supported_versions = []
+            while not versions.done():
+                hello.supported_versions.append(int.from_bytes(versions.take(2), "big"))
+        elif kind == 0:
+            names = _Cursor(data.vector(2))
+            if not names.done() and names.take(1) == b"\x00":
+                hello.server_name = names.vector(2).decode("ascii", "replace")
+        elif kind == 16:
+            names = _Cursor(data.vector(2))
+            hello.alpn = []
+            while not names.done():
+                hello.alpn.append(names.vector(1))
+    return hello
+
+
+class _Cursor:
+    def __init__(self, data):
+        self.data = bytes(data)
+        self.at = 0
+
+    def take(self, n):
+        if self.at + n > len(self.data):
+            raise ValueError("truncated message")
+        piece = self.data[self.at : self.at + n]
+        self.at += n
+        return piece
+
+    def vector(self, length_size):
+        return self.take(int.from_bytes(self.take(length_size), "big"))
+
+    def done(self):
+        return self.at >= len(self.data)
+
+
+def split_records(data):
+    """TLS records in a byte stream: [(type, version, payload)], and the bytes left over."""
+    records = []
+    at = 0
+    while len(data) - at >= 5:
+        length = int.from_bytes(data[at + 3 : at + 5], "big")
+        if len(data) - at < 5 + length:
+            break
+        records.append(
+            (data[at], int.from_bytes(data[at + 1 : at + 3], "big"), data[at + 5 : at + 5 + length])
+        )
+        at += 5 + length
+    return records, data[at:]
+
+
+def first_handshake_message(data):
+    """The first handshake message carried by the records at the start of `data`."""
+    records, _ = split_records(data)
+    body = b""
+    for kind, _version, payload in records:
+        if kind != 22:
+            break
+        body += payload
+        if len(body) >= 4 and len(body) >= 4 + int.from_bytes(body[1:4], "big"):
+            return body[: 4 + int.from_bytes(body[1:4], "big")]
+    raise ValueError("no complete handshake message in %d bytes" % len(data))
+
+
+class HelloCatcher(RawServer):
+    """A plain TCP server that reads a client's first flight and hangs up.
+
+    `hello()` decodes the ClientHello it read.
+    """
+
+    name = "ClientHello catcher"
+
+    def _run(self):
+        try:
+            conn, _ = self._listener.accept()
+        except OSError as e:
+            self.ended_by = "accept: %s" % e
+            self.closed.set()
+            return
+        self._conn = conn
+        conn.settimeout(self._timeout)
+        self.accepted.set()
+        try:
+            while True:
+                try:
+                    first_handshake_message(bytes(self.received))
+                    break
+                except ValueError:
+                    pass
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                self.received.extend(chunk)
+        except OSError as e:
+            self.ended_by = "error: %s" % e
+        conn.close()
+        self.closed.set()
+
+    def hello(self, timeout=IO_TIMEOUT):
+        self.wait_closed(timeout)
+        try:
+            return parse_client_hello(first_handshake_message(bytes(self.received)))
+        except ValueError as e:
+            raise PeerError("no ClientHello could be read: %s%s" % (e, self.log())) from None
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 to a server, keeping every byte of both directions.
+
+    Data is passed on record by record once the first bytes look like TLS, so
+    that `tamper(direction)` can alter the next application-data record (type
+    23) sent that way after the call: its last byte is flipped, which breaks
+    the record's authentication tag. `direction` is "c2s" or "s2c".
+    """
+
+    name = "relay"
+
+    def __init__(self, target_port, target_host=LOOPBACK, timeout=IO_TIMEOUT):
+        self.target = (target_host, target_port)
+        self.data = {"c2s": bytearray(), "s2c": bytearray()}
+        self.tampered = {"c2s": 0, "s2c": 0}
+        self.errors = []
+        self._armed = {"c2s": False, "s2c": False}
+        self._lock = threading.Lock()
+        self._timeout = timeout
+        self._sockets = []
+        self._pumps = []
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind((LOOPBACK, 0))
+        self._listener.listen(1)
+        self._listener.settimeout(timeout)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            client, _ = self._listener.accept()
+            server = socket.create_connection(self.target, timeout=self._timeout)
+        except OSError as e:
+            self.errors.append("connect: %s" % e)
+            return
+        self._sockets = [client, server]
+        for source, sink, direction in ((client, server, "c2s"), (server, client, "s2c")):
+            pump = threading.Thread(target=self._pump, args=(source, sink, direction), daemon=True)
+            self._pumps.append(pump)
+            pump.start()
+
+    def tamper(self, direction):
+        with self._lock:
+            self._armed[direction] = True
+
+    def _pump(self, source, sink, direction):
+        pending = b""
+        try:
+            while True:
+                try:
+                    chunk = source.recv(65536)
+                except socket.timeout:
+                    continue
+                if not chunk:
+                    break
+                with self._lock:
+                    self.data[direction].extend(chunk)
+                pending += chunk
+                pending = self._forward(pending, sink, direction)
+            if pending:
+                sink.sendall(pending)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            self.errors.append("%s: %s" % (direction, e))
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _forward(self, pending, sink, direction):
+        if pending[:1] not in (b"\x14", b"\x15", b"\x16", b"\x17"):
+            sink.sendall(pending)
+            return b""
+        records, rest = split_records(pending)
+        out = bytearray()
+        for kind, version, payload in records:
+            with self._lock:
+                alter = kind == 23 and self._armed[direction]
+                if alter:
+                    self._armed[direction] = False
+                    self.tampered[direction] += 1
+            if alter:
+                payload = payload[:-1] + bytes([payload[-1] ^ 0x01])
+            out += bytes([kind]) + version.to_bytes(2, "big") + len(payload).to_bytes(2, "big")
+            out += payload
+        if out:
+            sink.sendall(bytes(out))
+        return rest
+
+    def records(self, direction):
+        with self._lock:
+            return split_records(bytes(self.data[direction]))[0]
+
+    def log(self):
+        return "\n--- %s to port %s: c2s %d bytes, s2c %d bytes, tampered %r, errors %r ---" % (
+            self.name,
+            self.target[1],
+            len(self.data["c2s"]),
+            len(self.data["s2c"]),
+            self.tampered,
+            self.errors,
+        )
+
+    def stop(self):
+        _hang_up(self._listener)
+        for sock in self._sockets:
+            _hang_up(sock)
+        self._thread.join(STOP_TIMEOUT)
+        for pump in self._pumps:
+            pump.join(STOP_TIMEOUT)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
