@@ -30,8 +30,7 @@
 	"        (list/c 'macosx-keychain (or/c #f path-string?)))"
 #define ALPN_EXPECTED "(listof (bytes-length/c 1 255))"
 
-/* ---- Decoding arguments -----------------------------------------------------
- */
+/* ---- Decoding arguments ------------------------------------------------ */
 
 /* A path string: a non-empty string without NUL characters. */
 static const char *
@@ -167,8 +166,7 @@ chain_kw(struct shim_req *req, json_t *v, const char **chain,
 	return *chain != NULL ? 0 : -1;
 }
 
-/* ---- Verify sources as values
- * ------------------------------------------------ */
+/* ---- Verify sources as values ------------------------------------------ */
 
 static int
 source_decode(json_t *v, struct sslport_source *src)
@@ -215,8 +213,7 @@ source_encode(const struct sslport_source *src)
 	    src->arg != NULL ? json_string(src->arg) : json_false());
 }
 
-/* ---- Making contexts -------------------------------------------------------
- */
+/* ---- Making contexts --------------------------------------------------- */
 
 static int
 make_context(struct shim_req *req, json_t *args, json_t *kw, int server,
@@ -307,7 +304,7 @@ op_is_server_context(struct shim_req *req, json_t *args, json_t *kw,
 	    req, args, kw, sslport_is_server_context, result, err);
 }
 
-/* ---- Protocol lists ------------------------------------------------------ */
+/* ---- Protocol lists ---------------------------------------------------- */
 
 static int
 protocols(struct shim_req *req, json_t *args, json_t *kw,
@@ -373,7 +370,7 @@ op_max_server_protocol(struct shim_req *req, json_t *args, json_t *kw,
 	    req, args, kw, sslport_max_server_protocol, result, err);
 }
 
-/* ---- Verify sources ------------------------------------------------------ */
+/* ---- Verify sources ---------------------------------------------------- */
 
 static int
 op_load_verify_source(struct shim_req *req, json_t *args, json_t *kw,
@@ -462,7 +459,7 @@ op_load_default_verify_sources(struct shim_req *req, json_t *args, json_t *kw,
 	return 0;
 }
 
-/* ---- Loading from a path into a context or listener ---------------------- */
+/* ---- Loading from a path into a context or listener -------------------- */
 
 typedef int (*path_loader)(void *, const char *, struct sslport_error *);
 
@@ -549,8 +546,7 @@ op_load_private_key(struct shim_req *req, json_t *args, json_t *kw,
 	return 0;
 }
 
-/* ---- Seal and ciphers
- * -------------------------------------------------------- */
+/* ---- Seal and ciphers -------------------------------------------------- */
 
 static int
 op_seal_context(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
@@ -583,8 +579,7 @@ op_set_ciphers(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
 	return 0;
 }
 
-/* ---- Deprecated DHE and ECDHE
- * -------------------------------------------------- */
+/* ---- Deprecated DHE and ECDHE ------------------------------------------ */
 
 static int
 op_enable_dhe(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
@@ -634,8 +629,7 @@ op_enable_ecdhe(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
 	return 0;
 }
 
-/* ---- SNI, ALPN, keylogger
- * ---------------------------------------------------- */
+/* ---- SNI, ALPN, keylogger ---------------------------------------------- */
 
 /*
  * The context keeps the callback's state until the shim exits, even if
@@ -734,8 +728,7 @@ op_set_keylogger(struct shim_req *req, json_t *args, json_t *kw,
 	return 0;
 }
 
-/* ---- Verification settings
- * ----------------------------------------------------- */
+/* ---- Verification settings --------------------------------------------- */
 
 static int
 verify_setting(struct shim_req *req, json_t *args, json_t *kw,

@@ -59,7 +59,7 @@ static struct {
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 static int ex_index = -1;
 
-/* ---- Protocol symbols ---------------------------------------------------- */
+/* ---- Protocol symbols -------------------------------------------------- */
 
 const char *
 sslport_protocol_name(enum sslport_protocol proto)
@@ -153,7 +153,7 @@ sslport_max_server_protocol(enum sslport_protocol *out)
 	return max_protocol(out);
 }
 
-/* ---- Objects ------------------------------------------------------------- */
+/* ---- Objects ----------------------------------------------------------- */
 
 static void
 ex_index_init(void)
@@ -262,7 +262,7 @@ sslport_err_load(struct sslport_error *err, const char *who, const char *from)
 	    err, SSLPORT_EFAIL, who, "load failed from: %s (%s)", from, reason);
 }
 
-/* ---- Making contexts ----------------------------------------------------- */
+/* ---- Making contexts --------------------------------------------------- */
 
 static int
 client_min(const struct sslport_ctx *ctx)
@@ -486,8 +486,7 @@ sslport_make_server_context(enum sslport_protocol proto,
 	    1, proto, key, chain, "ssl-make-server-context", err);
 }
 
-/* ---- The secure client context --------------------------------------------
- */
+/* ---- The secure client context ----------------------------------------- */
 
 static int
 sources_equal(const struct sslport_source *a, size_t na,
@@ -569,8 +568,7 @@ out:
 	return ctx;
 }
 
-/* ---- Seal and ciphers -----------------------------------------------------
- */
+/* ---- Seal and ciphers -------------------------------------------------- */
 
 int
 sslport_seal_context(struct sslport_ctx *ctx, struct sslport_error *err)

@@ -31,8 +31,7 @@ load_failed(const char *path, const char *who, struct sslport_error *err)
 	return sslport_err_load(err, who, from);
 }
 
-/* ---- Certificate chain -----------------------------------------------------
- */
+/* ---- Certificate chain ------------------------------------------------- */
 
 int
 sslport_load_certificate_chain(
@@ -62,8 +61,7 @@ out:
 	return rv;
 }
 
-/* ---- Private key -----------------------------------------------------------
- */
+/* ---- Private key ------------------------------------------------------- */
 
 static void
 key_bytes_wipe(struct key_bytes *kb)
@@ -269,8 +267,7 @@ out:
 	return rv;
 }
 
-/* ---- Suggested certificate authorities -------------------------------------
- */
+/* ---- Suggested certificate authorities --------------------------------- */
 
 /* The names a server lists in its CertificateRequest; not trust. */
 int
@@ -303,8 +300,7 @@ out:
 	return rv;
 }
 
-/* ---- Deprecated Diffie-Hellman procedures (D.dhe.1) ------------------------
- */
+/* ---- Deprecated Diffie-Hellman procedures (D.dhe.1) -------------------- */
 
 /*
  * DHE groups are chosen by OpenSSL on every server context (context.c)

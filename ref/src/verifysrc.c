@@ -25,8 +25,7 @@ static struct {
 	size_t n;
 } defaults = {PTHREAD_MUTEX_INITIALIZER, 0, NULL, 0};
 
-/* ---- Lists of sources ------------------------------------------------------
- */
+/* ---- Lists of sources -------------------------------------------------- */
 
 static int
 source_valid(const struct sslport_source *src)
@@ -106,8 +105,7 @@ sources_add(struct sslport_source **srcs, size_t *n,
 	return 0;
 }
 
-/* ---- The default sources
- * ----------------------------------------------------- */
+/* ---- The default sources ----------------------------------------------- */
 
 /* The environment's choice, else OpenSSL's built-in default. */
 static const char *
@@ -215,8 +213,7 @@ sslport_set_default_verify_sources(
 	return 0;
 }
 
-/* ---- Loading ---------------------------------------------------------------
- */
+/* ---- Loading ----------------------------------------------------------- */
 
 static int
 load_failed(const char *path, const char *who, struct sslport_error *err)

@@ -255,7 +255,7 @@ test_settings(void)
 	}
 }
 
-/* ---- Sealing ------------------------------------------------------------ */
+/* ---- Sealing ----------------------------------------------------------- */
 
 static int
 noop_sni(void *arg, const char *hostname, struct sslport_ctx **choice,
@@ -443,8 +443,7 @@ test_seal_default_empty(void)
 	sslport_ctx_free(ctx);
 }
 
-/* ---- Keys and certificates ------------------------------------------------
- */
+/* ---- Keys and certificates --------------------------------------------- */
 
 struct key_case {
 	const char *what;
@@ -717,7 +716,7 @@ test_suggested(void)
 	sslport_ctx_free(ctx);
 }
 
-/* ---- Ciphers ---------------------------------------------------------- */
+/* ---- Ciphers ----------------------------------------------------------- */
 
 static void
 test_ciphers(void)
@@ -754,7 +753,7 @@ test_ciphers(void)
 	sslport_ctx_free(ctx);
 }
 
-/* ---- Verify sources ------------------------------------------------------ */
+/* ---- Verify sources ---------------------------------------------------- */
 
 static void
 test_verify_sources(void)
@@ -856,8 +855,7 @@ test_default_sources(void)
 	sslport_sources_free(saved, n);
 }
 
-/* ---- Handshakes in memory -------------------------------------------------
- */
+/* ---- Handshakes in memory ---------------------------------------------- */
 
 struct hs {
 	SSL *c, *s;
@@ -956,7 +954,7 @@ peer_subject(SSL *ssl, char *buf, size_t size)
 	X509_free(cert);
 }
 
-/* ---- The secure client context ------------------------------------------ */
+/* ---- The secure client context ----------------------------------------- */
 
 /* The roots are those of the sources the context was made from. */
 static void
@@ -1045,8 +1043,7 @@ test_secure_cache(void)
 	sslport_sources_free(saved, n);
 }
 
-/* ---- Argument checks ------------------------------------------------------
- */
+/* ---- Argument checks --------------------------------------------------- */
 
 static void
 test_contracts(void)
@@ -1102,7 +1099,7 @@ test_contracts(void)
 	sslport_ctx_free(s);
 }
 
-/* ---- Logging ------------------------------------------------------------ */
+/* ---- Logging ----------------------------------------------------------- */
 
 struct record {
 	pthread_mutex_t lock;
