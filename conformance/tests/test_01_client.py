@@ -67,6 +67,15 @@ def serve_once(shim, server="auto"):
     return listener, port, shim.start_call("ssl-accept", listener)
 
 
+def wait_until_reached(raw, future, timeout=HANDSHAKE_TIMEOUT):
+    """Wait until the call in flight has reached the raw server (it must not answer)."""
+    deadline = time.monotonic() + timeout
+    while not raw.accepted.wait(0.05):
+        still_waiting(future, "the call answered before reaching the server")
+        if time.monotonic() > deadline:
+            raw.wait_accepted(0)
+
+
 def still_waiting(future, message):
     """Fail with `message` (or report unimplemented) if the request has answered."""
     if future.done():
@@ -336,7 +345,7 @@ def test_closing_both_client_ports_gives_the_server_eof(shim):
 def test_break_interrupts_a_waiting_connect_enable_break(shim, peers):
     raw = peers.add(P.RawServer())
     connecting = shim.start_call("ssl-connect/enable-break", LOOPBACK, raw.port)
-    raw.wait_accepted()
+    wait_until_reached(raw, connecting)
     time.sleep(0.2)
     still_waiting(connecting, "ssl-connect/enable-break answered a silent server")
     shim.call("break", connecting.id)
@@ -348,7 +357,7 @@ def test_break_interrupts_a_waiting_connect_enable_break(shim, peers):
 def test_break_does_not_interrupt_a_plain_connect(shim, peers):
     raw = peers.add(P.RawServer())
     connecting = shim.start_call("ssl-connect", LOOPBACK, raw.port)
-    raw.wait_accepted()
+    wait_until_reached(raw, connecting)
     time.sleep(0.1)
     shim.call("break", connecting.id)
     time.sleep(NOT_READY_WAIT)
