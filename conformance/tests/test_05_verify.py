@@ -502,3 +502,21 @@ def test_peer_verified_refuses_what_is_not_an_ssl_port(shim):
     for value in (listener, plain_in, plain_out, client_context(shim), 5, None):
         expect_error("exn:fail:contract", shim, "ssl-peer-verified?", value)
     assert isinstance(listener, Handle)
+
+
+@pytest.mark.parametrize(
+    "ciphers, accepted", [(None, False), ("DEFAULT:@SECLEVEL=0", True)], ids=["level-2", "level-0"]
+)
+@pytest.mark.spec("D.weak-signature.1")
+def test_sha1_intermediate_verifies_only_at_security_level_0(shim, ciphers, accepted):
+    client = client_context(shim, ciphers=ciphers, verify=True)
+    chain, key = cert("server-sha1-inter-chain.pem"), cert("server-sha1-inter.key")
+    with PythonServer(chain, key, ciphers="DEFAULT:@SECLEVEL=0") as peer:
+        end = shim_connect(shim, peer.port, client)
+        assert end.ok is accepted, "a chain through a SHA-1 intermediate: %s" % (end.error,)
+        if accepted:
+            assert verified(shim, end) is True
+            assert exchange(shim, end.output, end.input, b"sha1") == b"sha1"
+            close_end(shim, end)
+        else:
+            assert end.error.kind == "exn:fail:network", end.error
