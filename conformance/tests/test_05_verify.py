@@ -520,3 +520,50 @@ def test_sha1_intermediate_verifies_only_at_security_level_0(shim, ciphers, acce
             close_end(shim, end)
         else:
             assert end.error.kind == "exn:fail:network", end.error
+
+
+# -- verification on ports that cannot renegotiate (D.port-verify.1) -----------------
+
+
+def tls13_server_port_pair(shim, mode=None):
+    """A TLS 1.3 connection whose client holds a trusted certificate; the server
+    trusts the root and asks for the certificate in the handshake only with `mode`."""
+    server = server_context(shim, "tls13")
+    shim.call("ssl-load-verify-source!", server, cert("root-ca.pem"))
+    if mode is not None:
+        shim.call(mode, server, True)
+    return tcp_pair(shim, server, client_holding(shim, CLIENT, "tls13")).require()
+
+
+@pytest.mark.spec("D.port-verify.1")
+def test_tls13_server_port_does_not_renegotiate(shim):
+    conn = tls13_server_port_pair(shim)
+    assert verified(shim, conn.server) is False
+    expect_error("exn:fail", shim, "ssl-set-verify!", conn.server.input, True)
+    assert shim.call("ssl-try-verify!", conn.server.output, True) is None
+    assert shim.call("ssl-set-verify!", conn.server.input, False) is None
+    assert verified(shim, conn.server) is False
+    flows(shim, conn)
+    verified_conn = tls13_server_port_pair(shim, "ssl-try-verify!")
+    assert verified(shim, verified_conn.server) is True
+    assert shim.call("ssl-set-verify!", verified_conn.server.input, True) is None
+    flows(shim, verified_conn)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("server", ["trusted", "self-signed"])
+@pytest.mark.spec("D.port-verify.1", "D.verified.1")
+def test_client_port_does_not_renegotiate(shim, version, server):
+    files = tuple(cert(n) for n in (TRUSTED if server == "trusted" else SELF_SIGNED))
+    client = client_context(shim, version, trust="root-ca.pem", verify=False)
+    conn = tcp_pair(shim, serving(shim, files, version), client).require()
+    expected = server == "trusted"
+    assert verified(shim, conn.client) is expected
+    if expected:
+        assert shim.call("ssl-set-verify!", conn.client.input, True) is None
+    else:
+        expect_error("exn:fail", shim, "ssl-set-verify!", conn.client.input, True)
+    assert shim.call("ssl-try-verify!", conn.client.output, True) is None
+    assert shim.call("ssl-set-verify!", conn.client.output, False) is None
+    assert verified(shim, conn.client) is expected
+    flows(shim, conn)
