@@ -6,9 +6,10 @@
 ;; It speaks the JSON Lines protocol of spec/rpc.md on stdin and stdout.
 ;; Every request runs on its own Racket thread, so requests overlap (one
 ;; shim can hold both ends of a connection); answers are written whole,
-;; one line at a time, under a semaphore.  Run from the repository root:
-;;
-;;   racket conformance/shims/racket/shim.rkt
+;; one line at a time, under a semaphore.  shim.rkt, the command that the
+;; suite runs, compiles this module on first use and then calls `main`.
+
+(provide main)
 
 (require "log.rkt" ; first: its receiver must exist before openssl loads
          json
@@ -212,5 +213,3 @@
       [(regexp-match? #px#"^\\s*$" line) (loop)]
       [else (handle-line line) (loop)])))
 
-(module+ main
-  (main))
