@@ -16,8 +16,30 @@ import pytest
 
 from .codec import ProtocolError, decode, encode
 
+
+def _timeout_scale():
+    # A shim under valgrind or a sanitizer runs many times slower; the whole
+    # suite's waits stretch by this factor (make memcheck sets it).
+    text = os.environ.get("SSLPORT_TIMEOUT_SCALE", "").strip() or "1"
+    try:
+        scale = float(text)
+    except ValueError:
+        raise ValueError("SSLPORT_TIMEOUT_SCALE is not a number: %r" % text) from None
+    if scale <= 0:
+        raise ValueError("SSLPORT_TIMEOUT_SCALE must be positive: %r" % text)
+    return scale
+
+
+TIMEOUT_SCALE = _timeout_scale()
+
+
+def scaled(seconds):
+    """A wait of `seconds`, stretched by SSLPORT_TIMEOUT_SCALE."""
+    return seconds * TIMEOUT_SCALE
+
+
 DEFAULT_TIMEOUT = 20.0
-EXIT_TIMEOUT = 5.0
+EXIT_TIMEOUT = scaled(5.0)
 ERROR_KINDS = frozenset(
     [
         "exn:fail:contract",
@@ -95,6 +117,7 @@ class Future:
     def result(self, timeout=None):
         if timeout is None:
             timeout = self.client.default_timeout
+        timeout = scaled(timeout)
         if not self._event.wait(timeout):
             raise ShimTimeout(
                 "%s (request %d) got no answer in %gs%s"
