@@ -10,9 +10,6 @@
 
 #include "shim.h"
 
-#pragma weak sslport_listener_wait
-#pragma weak sslport_dh4096_param_bytes
-#pragma weak sslport_protocol_name
 
 #define READ_MAX (64 * 1024 * 1024)
 
@@ -120,12 +117,21 @@ library(struct shim_req *req, void *handle)
 	    json_false();
 }
 
+static json_t *
+dh_param_bytes(void)
+{
+	const unsigned char *data;
+	size_t len;
+
+	data = sslport_dh4096_param_bytes(&len);
+	return shim_bytes(data, len);
+}
+
 static int
 op_value(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
     struct sslport_error *err)
 {
 	const char *name;
-	size_t len;
 
 	if (shim_argc(req, args, 1, 1, err) < 0 ||
 	    (name = shim_arg_string(req, shim_arg(args, 0), "string?",
@@ -148,7 +154,7 @@ op_value(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
 	else if (strcmp(name, "ssl-protocol-symbol/c") == 0)
 		*result = protocol_symbols();
 	else if (strcmp(name, "ssl-dh4096-param-bytes") == 0)
-		*result = shim_bytes(sslport_dh4096_param_bytes(&len), len);
+		*result = dh_param_bytes();
 	else
 		return shim_fail(err, SSLPORT_ECONTRACT, "value",
 		    "no such value: %s", name);
@@ -395,8 +401,6 @@ evt_wait(enum shim_type type, void *obj, double timeout,
 			return 1;
 		return sslport_port_wait(obj, timeout, err);
 	case SHIM_LISTENER:
-		if (sslport_listener_wait == NULL)
-			return 0;
 		return sslport_listener_wait(obj, timeout, err);
 	case SHIM_TCP_LISTENER:
 		if (shim_tcp_listener_wait == NULL)
