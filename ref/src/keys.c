@@ -222,14 +222,22 @@ key_source_bytes(const struct sslport_key_source *src, struct key_bytes *kb,
 	return 0;
 }
 
-/* Sets the key; OpenSSL refuses one that does not match the certificate. */
+/*
+ * Sets the key.  OpenSSL compares a key only with a loaded certificate of
+ * the same type; a key of another type would sit unused beside the
+ * chain, so the key must belong to the current certificate (S4.key.10).
+ */
 static int
 use_key(struct sslport_ctx *ctx, EVP_PKEY *pkey, const char *from,
     const char *who, struct sslport_error *err)
 {
-	if (SSL_CTX_use_PrivateKey(ctx->ssl_ctx, pkey) == 1)
-		return 0;
-	return sslport_err_load(err, who, from);
+	X509 *cert = SSL_CTX_get0_certificate(ctx->ssl_ctx);
+
+	if (cert != NULL && X509_check_private_key(cert, pkey) != 1)
+		return sslport_err_load(err, who, from);
+	if (SSL_CTX_use_PrivateKey(ctx->ssl_ctx, pkey) != 1)
+		return sslport_err_load(err, who, from);
+	return 0;
 }
 
 int
