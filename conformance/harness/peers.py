@@ -699,23 +699,37 @@ def read_to_eof(sock, session):
     return bytes(data)
 
 
-def echo_line(reply=None):
-    """A server handler: read one line, send `reply` (default: the line), close_notify."""
+def echo_line(reply=None, wait_for_peer=False):
+    """A server handler: read one line, send `reply` (default: the line), close_notify.
+
+    With `wait_for_peer`, it then waits for the client's close_notify too.
+    """
 
     def handle(sock, session):
         line = read_line(sock, session)
         answer = line if reply is None else (reply(line) if callable(reply) else reply)
         sock.sendall(answer)
         session.sent += answer
-        _unwrap(sock, session)
+        close_notify(sock, session, wait_for_peer)
 
     return handle
 
 
-def _unwrap(sock, session):
+def close_notify(sock, session, wait_for_peer=False):
+    """Send close_notify; wait for the peer's only if asked.
+
+    Without waiting, the socket is made non-blocking first, so that the
+    second half of the shutdown (reading the peer's close_notify) does not
+    block; `session.closed_cleanly` then says whether the peer's had come.
+    """
+    if not wait_for_peer:
+        sock.settimeout(0.0)
     try:
         sock.unwrap()
         session.closed_cleanly = True
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+        session.closed_cleanly = False
+        session.notes.append("close_notify sent; the peer's not awaited")
     except (OSError, ssl.SSLError, ValueError) as e:
         session.closed_cleanly = False
         session.notes.append("unwrap: %s" % e)
@@ -890,14 +904,14 @@ class PythonClient:
         return False
 
 
-def send_and_read(data, read=None):
-    """A client handler: send `data`, then read a line (or `read(sock, session)`)."""
+def send_and_read(data, read=None, wait_for_peer=False):
+    """A client handler: send `data`, read a line (or `read(sock, session)`), close_notify."""
 
     def handle(sock, session):
         sock.sendall(data)
         session.sent += data
         (read or read_line)(sock, session)
-        _unwrap(sock, session)
+        close_notify(sock, session, wait_for_peer)
 
     return handle
 

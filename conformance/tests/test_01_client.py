@@ -172,7 +172,7 @@ def test_connect_returns_an_input_and_an_output_ssl_port(shim, op):
 
 @pytest.mark.spec("S1.connect.2")
 def test_bytes_arrive_unchanged_and_in_order_both_ways(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     client, server = connection.client, connection.server
     pieces = [bytes(range(256)), b"\x00" * 17, b"\r\n\r\n", bytes(range(255, -1, -1)) * 40]
     for direction, (out, into) in {
@@ -319,7 +319,7 @@ def _fail_eventually(shim, client_in, client_out):
 
 @pytest.mark.spec("S1.connect.11")
 def test_closing_the_client_output_sends_no_close_notify(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     client, server = connection.client, connection.server
     assert exchange(shim, client.output, server.input, b"before") == b"before"
     shim.call("close-output-port", client.output)
@@ -330,7 +330,7 @@ def test_closing_the_client_output_sends_no_close_notify(shim):
 
 @pytest.mark.spec("S1.connect.12", "D.eof.1")
 def test_closing_both_client_ports_gives_the_server_eof(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     client, server = connection.client, connection.server
     shim.call("write-bytes", b"last words", client.output)
     shim.call("flush-output", client.output)
@@ -943,7 +943,7 @@ def test_legacy_versions_need_security_level_0_at_both_ends(shim, protocol):
 
 @pytest.mark.spec("S1.predicate.1")
 def test_client_context_predicate(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     listener = connection.listener
     pipe_in, pipe_out = shim.call("make-pipe")
     yes = [

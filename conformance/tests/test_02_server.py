@@ -344,7 +344,7 @@ def test_listen_refuses_bad_arguments(shim):
 
 @pytest.mark.spec("S2.listen.13")
 def test_listener_predicate(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     for value in (
         shim.call("ssl-make-server-context"),
         shim.call("ssl-make-client-context"),
@@ -392,7 +392,7 @@ def test_addresses_of_a_closed_listener_raise_network(shim):
 
 @pytest.mark.spec("S2.close.3")
 def test_accepted_connections_outlive_the_listener(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     shim.call("ssl-close", connection.listener)
     client, server = connection.client, connection.server
     assert exchange(shim, client.output, server.input, b"after close") == b"after close"
@@ -415,7 +415,7 @@ def test_a_waiting_client_fails_when_the_listener_closes(shim):
 @pytest.mark.spec("S2.close.5", "S2.accept.9")
 @pytest.mark.parametrize("op", ["ssl-close", "ssl-accept", "ssl-accept/enable-break"])
 def test_listener_operations_refuse_other_values(shim, op):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     pipe_in, _ = shim.call("make-pipe")
     for value in (
         shim.call("ssl-make-server-context"),
@@ -497,7 +497,7 @@ def test_a_client_speaking_no_tls_is_refused_and_hung_up_on(shim):
 
 @pytest.mark.spec("S2.accept.5")
 def test_closing_the_server_output_sends_no_close_notify(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     client, server = connection.client, connection.server
     shim.call("close-output-port", server.output)
     assert (
@@ -567,7 +567,7 @@ def test_break_does_not_interrupt_a_plain_accept(shim):
 
 @pytest.mark.spec("S2.abandon.1")
 def test_abandoning_the_output_closes_it_without_close_notify(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     client, server = connection.client, connection.server
     assert shim.call("ssl-abandon-port", client.output) is None
     assert shim.call("port-closed?", client.output) is True
@@ -593,7 +593,7 @@ def test_abandoning_skips_the_shutdown_of_shutdown_on_close_ports(shim):
 
 @pytest.mark.spec("S2.abandon.2")
 def test_abandoning_the_input_closes_only_it(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     client, server = connection.client, connection.server
     assert shim.call("ssl-abandon-port", client.input) is None
     assert shim.call("port-closed?", client.input) is True
@@ -604,7 +604,7 @@ def test_abandoning_the_input_closes_only_it(shim):
 @pytest.mark.spec("S2.abandon.3", "D.eof.1")
 @pytest.mark.parametrize("side", ["client", "server"])
 def test_abandoning_both_ports_closes_the_connection(shim, side):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     ends = {"client": connection.client, "server": connection.server}
     mine, peer = ends[side], ends["server" if side == "client" else "client"]
     shim.call("ssl-abandon-port", mine.output)
@@ -615,7 +615,7 @@ def test_abandoning_both_ports_closes_the_connection(shim, side):
 
 @pytest.mark.spec("S2.abandon.4")
 def test_abandoning_a_closed_port_does_nothing(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     client, server = connection.client, connection.server
     shim.call("close-output-port", client.output)
     shim.call("close-input-port", client.input)
@@ -640,7 +640,7 @@ def test_abandon_refuses_what_is_not_an_ssl_port(shim):
 
 @pytest.mark.spec("S2.addresses.1")
 def test_addresses_of_ssl_ports(shim):
-    connection = tcp_pair(shim, "auto", "auto", hostname=LOOPBACK).require()
+    connection = tcp_pair(shim, server_context(shim), "auto", hostname=LOOPBACK).require()
     for end in (connection.client, connection.server):
         for port in end.ports:
             values = shim.call("ssl-addresses", port)
@@ -702,7 +702,7 @@ def test_plain_tcp_ports_are_not_ssl_ports(shim):
 
 @pytest.mark.spec("S2.port-pred.1")
 def test_ssl_port_predicate_holds_before_and_after_close(shim):
-    tcp = tcp_pair(shim, "auto", "auto").require()
+    tcp = tcp_pair(shim, server_context(shim), "auto").require()
     piped = pipe_pair(shim, server_context(shim), shim.call("ssl-make-client-context")).require()
     ports = []
     for connection in (tcp, piped):
@@ -854,7 +854,7 @@ def test_server_context_key_forms(shim, peers, chain, form, key):
 
 @pytest.mark.spec("S2.server-ctx.10")
 def test_server_context_predicate_refuses_other_values(shim):
-    connection = tcp_pair(shim, "auto", "auto").require()
+    connection = tcp_pair(shim, server_context(shim), "auto").require()
     for value in (
         shim.call("ssl-make-client-context"),
         shim.call("ssl-secure-client-context"),
