@@ -150,6 +150,22 @@ def python_context(
     return ctx
 
 
+def _wake(sock):
+    """Shut a socket down, so that a thread blocked on it returns at once."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _wake_and_close(sock):
+    _wake(sock)
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
 class PythonServer:
     """A TLS server played by Python's ssl module, in threads.
 
@@ -165,6 +181,7 @@ class PythonServer:
         self.context.sni_callback = self._sni
         self.echo = echo
         self.records = []
+        self._open = []
         self._new = threading.Condition()
         self._stop = threading.Event()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -182,11 +199,13 @@ class PythonServer:
         self.stop()
 
     def stop(self):
+        """Stop accepting, end the connections still open, and wait for the threads."""
         self._stop.set()
-        try:
-            self._sock.close()
-        except OSError:
-            pass
+        _wake_and_close(self._sock)
+        with self._new:
+            open_sockets = list(self._open)
+        for sock in open_sockets:
+            _wake(sock)
         for thread in self._threads:
             thread.join(PEER_TIMEOUT)
 
@@ -226,6 +245,10 @@ class PythonServer:
             conn.close()
             return
         tls.sslport_record = record
+        with self._new:
+            self._open.append(tls)
+        if self._stop.is_set():
+            _wake(tls)
         try:
             tls.do_handshake()
             _record_session(record, tls)
@@ -419,7 +442,7 @@ class HelloSniffer:
         self.stop()
 
     def stop(self):
-        self._sock.close()
+        _wake_and_close(self._sock)
         self._thread.join(PEER_TIMEOUT)
 
     def _run(self):
@@ -539,6 +562,7 @@ class Relay:
         self._sock.listen(1)
         self.port = self._sock.getsockname()[1]
         self._stop = threading.Event()
+        self._relayed = []
         self._threads = []
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -551,17 +575,22 @@ class Relay:
 
     def stop(self):
         self._stop.set()
-        self._sock.close()
+        _wake_and_close(self._sock)
         self._thread.join(PEER_TIMEOUT)
+        for sock in self._relayed:
+            _wake(sock)
         for thread in self._threads:
             thread.join(PEER_TIMEOUT)
+        for sock in self._relayed:
+            sock.close()
 
     def _run(self):
-        ready, _, _ = select.select([self._sock], [], [], PEER_TIMEOUT)
-        if not ready or self._stop.is_set():
+        try:
+            client, _ = self._sock.accept()
+        except OSError:
             return
-        client, _ = self._sock.accept()
         server = socket.create_connection((LOOPBACK, self.target_port), timeout=PEER_TIMEOUT)
+        self._relayed += [client, server]
         for source, sink, keep in ((client, server, None), (server, client, self.from_server)):
             thread = threading.Thread(target=self._pump, args=(source, sink, keep), daemon=True)
             self._threads.append(thread)
