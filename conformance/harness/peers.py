@@ -40,6 +40,7 @@ import subprocess
 import threading
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import pytest
@@ -469,12 +470,15 @@ def openssl_client(
 def openssl_version(process, timeout=IO_TIMEOUT):
     """The version an openssl s_server or s_client peer negotiated, as a symbol name.
 
-    s_client prints it ("Protocol  : TLSv1.3"); s_server prints the session as
+    s_client prints it ("Protocol  : TLSv1.2", "New, TLSv1.3"); s_server prints the session as
     PEM, whose DER holds the version as its second integer.
     """
     if process.name == "openssl s_client":
-        found = process.wait_for(r"(?:Protocol\s*:|New,)\s*(\S+?),?\s", timeout)
-        return version_name(found.group(1).decode())
+        # "New, <version>, Cipher is" names the cipher's version, not the
+        # connection's, except for TLS 1.3 suites; the session block names the
+        # connection's ("Protocol  : TLSv1.1").
+        found = process.wait_for(r"Protocol\s*:\s*(\S+)|New, (TLSv1\.3), Cipher", timeout)
+        return version_name((found.group(1) or found.group(2)).decode())
     found = process.wait_for(
         r"-----BEGIN SSL SESSION PARAMETERS-----\s+([A-Za-z0-9+/=\s]+?)-----END", timeout
     )
@@ -640,8 +644,7 @@ def _python_context(
     if side == "client":
         context.check_hostname = check_hostname
     if version is not None:
-        context.minimum_version = PYTHON_VERSIONS[version]
-        context.maximum_version = PYTHON_VERSIONS[version]
+        allow_versions(context, version, version)
     if ciphers is None and version in LEGACY:
         ciphers = LEGACY_CIPHERS
     if ciphers is not None:
@@ -657,6 +660,19 @@ def _python_context(
     if keylog is not None:
         context.keylog_filename = str(keylog)
     return context
+
+
+def allow_versions(context, low=None, high=None):
+    """Set an ssl.SSLContext's version range by symbol names ('tls' ... 'tls13').
+
+    TLS 1.0 and 1.1 are deprecated in Python; the tests use them on purpose.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if low is not None:
+            context.minimum_version = PYTHON_VERSIONS[low]
+        if high is not None:
+            context.maximum_version = PYTHON_VERSIONS[high]
 
 
 def _record(sock, session):
