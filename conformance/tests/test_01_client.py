@@ -838,24 +838,27 @@ def expected_version(client, server, legacy):
     return MINOR_NAMES[high] if low <= high else None
 
 
-def matrix_clauses(client, server, legacy):
-    clauses = {"S1.version.1", "S1.protocols.2"}
-    for name in (client, server):
-        clauses.update(
-            {
-                "tls12": ["S1.protocols.4"],
-                "tls13": ["S1.protocols.5"],
-                "tls": ["S1.protocols.6", "D.legacy-tls.1"],
-                "tls11": ["S1.protocols.6", "D.legacy-tls.1"],
-                "sslv2-or-v3": ["S1.protocols.7", "D.sslv2-or-v3.1"],
-            }.get(name, [])
-        )
-    clauses.add("S2.server-ctx.3")
+# The clauses each symbol of a pair brings to a test of the matrix.
+SYMBOL_CLAUSES = {
+    "tls12": pytest.mark.spec("S1.protocols.4"),
+    "tls13": pytest.mark.spec("S1.protocols.5"),
+    "tls": pytest.mark.spec("S1.protocols.6", "D.legacy-tls.1"),
+    "tls11": pytest.mark.spec("S1.protocols.6", "D.legacy-tls.1"),
+    "sslv2-or-v3": pytest.mark.spec("S1.protocols.7", "D.sslv2-or-v3.1"),
+}
+MATRIX_CLAUSES = pytest.mark.spec("S1.version.1", "S1.protocols.2", "S2.server-ctx.3")
+DEFAULT_LEVEL_CLAUSES = pytest.mark.spec("S1.connect.6", "S2.listen.6")
+SECURE_LISTENER_CLAUSES = pytest.mark.spec("S2.listen.8")
+
+
+def matrix_marks(client, server, legacy):
+    marks = [MATRIX_CLAUSES]
+    marks += [SYMBOL_CLAUSES[name] for name in {client, server} if name in SYMBOL_CLAUSES]
     if not legacy:
-        clauses.update(["S1.connect.6", "S2.listen.6"])
+        marks.append(DEFAULT_LEVEL_CLAUSES)
         if server == "secure":
-            clauses.add("S2.listen.8")
-    return sorted(clauses)
+            marks.append(SECURE_LISTENER_CLAUSES)
+    return marks
 
 
 def matrix_params(legacy):
@@ -869,7 +872,7 @@ def matrix_params(legacy):
                     client,
                     server,
                     id="%s-client-%s-server" % (client, server),
-                    marks=pytest.mark.spec(*matrix_clauses(client, server, legacy)),
+                    marks=matrix_marks(client, server, legacy),
                 )
             )
     return params

@@ -26,22 +26,16 @@ def peers():
         yield started
 
 
-def version_clauses(version, *more):
-    clauses = ["S1.version.1"] + list(more)
-    if version in LEGACY:
-        clauses += ["S1.protocols.6", "D.legacy-tls.1"]
-    elif version == "tls12":
-        clauses.append("S1.protocols.4")
-    else:
-        clauses.append("S1.protocols.5")
-    return clauses
+VERSION_CLAUSES = {
+    "tls": pytest.mark.spec("S1.version.1", "S1.protocols.6", "D.legacy-tls.1"),
+    "tls11": pytest.mark.spec("S1.version.1", "S1.protocols.6", "D.legacy-tls.1"),
+    "tls12": pytest.mark.spec("S1.version.1", "S1.protocols.4"),
+    "tls13": pytest.mark.spec("S1.version.1", "S1.protocols.5"),
+}
 
 
-def version_params(*clauses):
-    return [
-        pytest.param(v, id=v, marks=pytest.mark.spec(*version_clauses(v, *clauses)))
-        for v in VERSIONS
-    ]
+def version_params():
+    return [pytest.param(v, id=v, marks=VERSION_CLAUSES[v]) for v in VERSIONS]
 
 
 def client_context(shim, version):
@@ -81,7 +75,8 @@ def both_versions(shim, ports):
 # -- the implementation as a client ------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", version_params("S1.connect.1", "S1.connect.2"))
+@pytest.mark.spec("S1.connect.1", "S1.connect.2")
+@pytest.mark.parametrize("version", version_params())
 def test_client_against_openssl_s_server(shim, peers, version):
     server = peers.openssl_server(version=version)
     client_in, client_out = shim.call(
@@ -95,7 +90,8 @@ def test_client_against_openssl_s_server(shim, peers, version):
     assert P.openssl_version(server) == version, server.log()
 
 
-@pytest.mark.parametrize("version", version_params("S1.connect.1", "S1.connect.2"))
+@pytest.mark.spec("S1.connect.1", "S1.connect.2")
+@pytest.mark.parametrize("version", version_params())
 def test_client_against_gnutls_serv(shim, peers, version):
     server = peers.gnutls_server(version=version)
     client_in, client_out = shim.call(
@@ -108,7 +104,8 @@ def test_client_against_gnutls_serv(shim, peers, version):
     assert P.gnutls_version(server) == version, server.log()
 
 
-@pytest.mark.parametrize("version", version_params("S1.connect.1", "S1.connect.2"))
+@pytest.mark.spec("S1.connect.1", "S1.connect.2")
+@pytest.mark.parametrize("version", version_params())
 def test_client_against_python_ssl_server(shim, peers, version):
     server = peers.python_server(version=version)
     client_in, client_out = shim.call(
@@ -166,30 +163,32 @@ def expected(symbol, legacy):
     return VERSIONS[high] if low <= high else None
 
 
+SYMBOL_CLAUSES = {
+    "secure": pytest.mark.spec("S1.secure.9"),
+    "sslv2-or-v3": pytest.mark.spec("S1.protocols.7", "D.sslv2-or-v3.1"),
+    "tls": pytest.mark.spec("S1.protocols.6", "D.legacy-tls.1"),
+    "tls11": pytest.mark.spec("S1.protocols.6", "D.legacy-tls.1"),
+}
+
+
 def symbol_params():
     params = []
     for symbol in CLIENT_RANGES:
         for legacy in (False, True):
             if legacy and symbol == "secure":
                 continue  # a sealed context takes no cipher string
-            clauses = ["S1.version.1", "S1.protocols.2"]
-            if symbol == "sslv2-or-v3":
-                clauses += ["S1.protocols.7", "D.sslv2-or-v3.1"]
-            if symbol in LEGACY:
-                clauses += ["S1.protocols.6", "D.legacy-tls.1"]
-            if symbol == "secure":
-                clauses.append("S1.secure.9")
             params.append(
                 pytest.param(
                     symbol,
                     legacy,
                     id="%s-%s" % (symbol, "seclevel0" if legacy else "default"),
-                    marks=pytest.mark.spec(*clauses),
+                    marks=[SYMBOL_CLAUSES[symbol]] if symbol in SYMBOL_CLAUSES else [],
                 )
             )
     return params
 
 
+@pytest.mark.spec("S1.version.1", "S1.protocols.2")
 @pytest.mark.parametrize("symbol, legacy", symbol_params())
 def test_client_symbol_seen_from_the_server(shim, peers, symbol, legacy):
     shim.call("ssl-default-verify-sources", [cert("root-ca.pem")])
@@ -234,7 +233,8 @@ def accept_from(shim, version, start_client):
     return peer, accepting.result(HANDSHAKE_TIMEOUT)
 
 
-@pytest.mark.parametrize("version", version_params("S2.accept.1", "S2.server-ctx.3"))
+@pytest.mark.spec("S2.accept.1", "S2.server-ctx.3")
+@pytest.mark.parametrize("version", version_params())
 def test_server_against_openssl_s_client(shim, peers, version):
     client, (server_in, server_out) = accept_from(
         shim,
@@ -250,7 +250,8 @@ def test_server_against_openssl_s_client(shim, peers, version):
     assert "Verify return code: 0 (ok)" in client.output(), client.log()
 
 
-@pytest.mark.parametrize("version", version_params("S2.accept.1", "S2.server-ctx.3"))
+@pytest.mark.spec("S2.accept.1", "S2.server-ctx.3")
+@pytest.mark.parametrize("version", version_params())
 def test_server_against_gnutls_cli(shim, peers, version):
     client, (server_in, server_out) = accept_from(
         shim, version, lambda port: peers.gnutls_client(port, version=version)
@@ -264,7 +265,8 @@ def test_server_against_gnutls_cli(shim, peers, version):
     assert "The certificate is trusted" in client.output(), client.log()
 
 
-@pytest.mark.parametrize("version", version_params("S2.accept.1", "S2.server-ctx.3"))
+@pytest.mark.spec("S2.accept.1", "S2.server-ctx.3")
+@pytest.mark.parametrize("version", version_params())
 def test_server_against_python_ssl_client(shim, peers, version):
     client, (server_in, server_out) = accept_from(
         shim, version, lambda port: peers.python_client(port, version=version)
@@ -283,12 +285,9 @@ def test_server_against_python_ssl_client(shim, peers, version):
 @pytest.mark.parametrize(
     "symbol",
     [
-        pytest.param(s, marks=pytest.mark.spec(*c))
-        for s, c in [
-            ("auto", ["S2.server-ctx.3", "S1.protocols.2"]),
-            ("secure", ["S2.server-ctx.4", "S2.listen.8"]),
-            ("sslv2-or-v3", ["S1.protocols.7", "D.sslv2-or-v3.1"]),
-        ]
+        pytest.param("auto", marks=pytest.mark.spec("S2.server-ctx.3", "S1.protocols.2")),
+        pytest.param("secure", marks=pytest.mark.spec("S2.server-ctx.4", "S2.listen.8")),
+        pytest.param("sslv2-or-v3", marks=pytest.mark.spec("S1.protocols.7", "D.sslv2-or-v3.1")),
     ],
 )
 @pytest.mark.parametrize("version", ["tls12", "tls13"])
