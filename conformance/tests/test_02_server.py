@@ -137,6 +137,15 @@ def test_listen_returns_a_listener(shim):
     assert shim.call("ssl-listener?", listener) is True, "a closed listener is still a listener"
 
 
+@pytest.mark.spec("S2.listen.1", "S2.listen.12")
+@pytest.mark.parametrize("backlog", [0, 1, 64])
+def test_listen_takes_any_queue_size(shim, backlog):
+    listener = shim.call("ssl-listen", 0, backlog, True, LOOPBACK, server_context(shim))
+    port = shim.call("ssl-addresses", listener, True)[1]
+    connection = tcp_pair(shim, None, "auto", listener=listener, port=port).require()
+    assert exchange(shim, connection.client.output, connection.server.input, b"q") == b"q"
+
+
 @pytest.mark.spec("S2.listen.2")
 def test_port_0_lets_the_system_choose(shim):
     listener = shim.call("ssl-listen", 0, 5, False, LOOPBACK, server_context(shim))

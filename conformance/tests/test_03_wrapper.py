@@ -7,6 +7,7 @@ through the shim's base operations, and can alter one on the way.
 """
 
 import json
+import socket
 import threading
 import time
 
@@ -271,7 +272,7 @@ def decode_fixture(shim, value):
     return value
 
 
-@pytest.mark.spec("S3.mode.5", "S3.context.9", "S3.error.5")
+@pytest.mark.spec("S3.mode.5", "S3.context.9", "S3.error.5", "S3.hostname.4", "S3.alpn.4")
 def test_wrapper_refuses_bad_arguments(shim):
     c2s_in, c2s_out, s2c_in, s2c_out = pipes(shim)
     client = shim.call("ssl-make-client-context")
@@ -284,6 +285,15 @@ def test_wrapper_refuses_bad_arguments(shim):
         cases.append(("context", {"mode": sym("connect"), "context": value}))
     for value in ("error", 42, sym("error"), b"error", [None]):
         cases.append(("error/ssl", {"mode": sym("connect"), "error/ssl": value}))
+    cases += [
+        ("hostname", {"mode": sym("connect"), "hostname": decode_fixture(shim, v)})
+        for v in refused_values("hostname")
+    ]
+    for mode in ("connect", "accept"):
+        cases += [
+            ("alpn", {"mode": sym(mode), "alpn": decode_fixture(shim, v)})
+            for v in refused_values("alpn-list")
+        ]
     for kind, keywords in cases:
         error = pytest.raises(
             ShimError,
@@ -302,6 +312,56 @@ def test_wrapper_refuses_bad_arguments(shim):
         )
     for inp, out in ((c2s_out, c2s_out), (s2c_in, s2c_in), ("in", c2s_out), (s2c_in, 5)):
         expect_error("exn:fail:contract", shim, "ports->ssl-ports", inp, out, mode=sym("connect"))
+    assert nothing_written(shim, c2s_in), "a refused call wrote to its output port"
+
+
+@pytest.mark.spec("S3.alpn.2")
+def test_accept_mode_refuses_an_alpn_list(shim):
+    c2s_in, c2s_out, s2c_in, s2c_out = pipes(shim)
+    error = pytest.raises(
+        ShimError,
+        shim.call,
+        "ports->ssl-ports",
+        c2s_in,
+        s2c_out,
+        kw={"mode": sym("accept"), "context": server_context(shim), "alpn": [b"h2"]},
+        timeout=REFUSAL_TIMEOUT,
+    ).value
+    assert error.kind == "exn:fail", "%s: %s" % (error.kind, error.message)
+    assert nothing_written(shim, s2c_in), "the refused call wrote to its output port"
+
+
+@pytest.mark.spec("S3.alpn.3")
+def test_accept_mode_takes_an_empty_alpn_list(shim):
+    connection = pair(shim, server_kw={"alpn": []})
+    data = b"no ALPN needed"
+    assert exchange(shim, connection.client.output, connection.server.input, data) == data
+
+
+@pytest.mark.spec("S1.protocols.8", "S1.protocols.10", "S2.server-ctx.11")
+def test_unsupported_symbols_fail_where_a_context_is_made(shim):
+    unsupported = [
+        s for s in (sym("sslv2"), sym("sslv3")) if s not in shim.call("supported-client-protocols")
+    ]
+    assert sym("sslv2") in unsupported, "OpenSSL 3 has no SSL 2.0"
+    c2s_in, c2s_out, s2c_in, s2c_out = pipes(shim)
+    target = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    target.bind((LOOPBACK, 0))
+    target.listen(8)  # TCP connections succeed; the TLS part is the question
+    port = target.getsockname()[1]
+    for symbol in unsupported:
+        expect_error("exn:fail:unsupported", shim, "ssl-connect", "localhost", port, symbol)
+        expect_error("exn:fail:unsupported", shim, "ssl-listen", 0, 5, True, LOOPBACK, symbol)
+        for mode in ("connect", "accept"):
+            expect_error(
+                "exn:fail:unsupported",
+                shim,
+                "ports->ssl-ports",
+                s2c_in,
+                c2s_out,
+                kw={"mode": sym(mode), "encrypt": symbol},
+            )
+    target.close()
     assert nothing_written(shim, c2s_in), "a refused call wrote to its output port"
 
 
