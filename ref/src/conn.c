@@ -329,8 +329,24 @@ conn_cond_wait(struct sslport_conn *c, double deadline,
 }
 
 /*
- * OpenSSL wants input: send what it queued first, then read the
- * underlying input, or wait for the thread that does.  Lock held.
+ * Whether queued output must go out before this thread waits for input:
+ * only while a handshake or renegotiation runs, when the peer waits for
+ * our flight.  Other output (a TLS 1.3 server's session tickets, key
+ * update answers, alerts) goes with the next write, flush or close: a
+ * reader blocked on sending it could stall two ends that each write
+ * before they read.
+ */
+static int
+conn_must_send(struct sslport_conn *c)
+{
+	return !c->flushing && c->qhead != NULL && c->ssl != NULL &&
+	    SSL_in_init(c->ssl);
+}
+
+/*
+ * OpenSSL wants input: send our flight first if the peer waits for it,
+ * then read the underlying input, or wait for the thread that does.
+ * Lock held.
  */
 static int
 conn_await_input(struct sslport_conn *c, struct sslport_break *brk,
@@ -340,7 +356,7 @@ conn_await_input(struct sslport_conn *c, struct sslport_break *brk,
 		sslport_error_copy(err, &c->in_err);
 		return -1;
 	}
-	if (!c->flushing && c->qhead != NULL)
+	if (conn_must_send(c))
 		return conn_drain(c, brk, err);
 	if (!c->reading)
 		return conn_pull(c, -1, brk, err) < 0 ? -1 : 0;
@@ -453,9 +469,10 @@ conn_read_locked(struct sslport_conn *c, void *buf, size_t n,
 		if (conn_await_input(c, brk, &e) < 0)
 			return conn_raise_port(c, "read-bytes", NULL, &e, err);
 	}
-	/* Send what reading produced (alerts, key updates); not an error
-	 * of this read if it fails: the next write reports it. */
-	conn_kick(c, brk, &e);
+	/* A renegotiation's flight goes out now; a failure to send it is
+	 * the next write's to report. */
+	if (conn_must_send(c))
+		conn_drain(c, brk, &e);
 	if (r < 0)
 		return conn_raise(
 		    c, "read-bytes", err, "SSL read failed%s", c->tls_reason);
@@ -619,7 +636,7 @@ conn_wait_locked(struct sslport_conn *c, double timeout,
 			return 1;
 		if (deadline >= 0 && (left = deadline - now_mono()) <= 0)
 			return 0;
-		if (!c->flushing && c->qhead != NULL)
+		if (conn_must_send(c))
 			conn_drain(c, brk, &e);
 		else if (!c->reading &&
 		    conn_pull(c, deadline >= 0 ? left : -1, brk, &e) < 0 &&
@@ -706,11 +723,18 @@ static int
 conn_close_out_op(void *state, struct sslport_error *err)
 {
 	struct sslport_conn *c = state;
-	int rv;
+	struct sslport_error e;
+	int rv = 0;
 
+	/*
+	 * Send what is queued; when another thread is sending already, it
+	 * sends the rest, and closing does not wait on it (the peer may
+	 * not be reading).
+	 */
 	pthread_mutex_lock(&c->lock);
 	conn_send_close_notify(c);
-	rv = conn_flush_locked(c, "close-output-port", err);
+	if (conn_kick(c, NULL, &e) < 0)
+		rv = conn_raise_port(c, "close-output-port", NULL, &e, err);
 	c->out_closed = 1;
 	if (c->in_closed)
 		conn_teardown(c);
@@ -946,6 +970,14 @@ conn_new_ssl(struct sslport_conn *c, const struct sslport_wrap_options *opt,
 	SSL_set0_rbio(c->ssl, c->rbio);
 	SSL_set0_wbio(c->ssl, c->wbio);
 	if (c->server) {
+		/*
+		 * No TLS 1.3 session tickets: the library resumes no
+		 * sessions, and tickets are sent after the client is done
+		 * with its handshake, where nothing makes it read them: the
+		 * server would wait on them, or leave them to be written
+		 * by a later close that is meant to write nothing.
+		 */
+		SSL_set_num_tickets(c->ssl, 0);
 		SSL_set_accept_state(c->ssl);
 		return 0;
 	}
@@ -1046,16 +1078,8 @@ conn_handshake(struct sslport_conn *c, const char *who,
 	pthread_mutex_lock(&c->lock);
 	while ((r = conn_handshake_step(c, who, what, brk, err)) == 0)
 		;
-	/*
-	 * The last flight goes out now: the peer's handshake waits for it.
-	 * A TLS 1.3 server's last flight is its session tickets, which the
-	 * client, done already, need not read yet; over a pipe that holds
-	 * less, waiting for them would hang until the client reads, so they
-	 * go out with the connection's next read or write.
-	 */
-	if (r > 0 && c->server && SSL_version(c->ssl) >= TLS1_3_VERSION)
-		;
-	else if (r > 0 && conn_kick(c, brk, &e) < 0)
+	/* The last flight goes out now: the peer's handshake waits for it. */
+	if (r > 0 && conn_kick(c, brk, &e) < 0)
 		r = conn_raise_port(c, who, what, &e, err);
 	if (r > 0)
 		c->version = SSL_version(c->ssl);
@@ -1246,6 +1270,10 @@ conn_renegotiate_step(
 	if (r != 1 && ecode != SSL_ERROR_WANT_READ)
 		tls_reason(reason, sizeof(reason), &code);
 	conn_take_output(c);
+	/* Our flight first (a HelloRequest is no handshake state of its
+	 * own, so conn_await_input would not send it). */
+	if (conn_kick(c, NULL, &e) < 0)
+		return conn_raise_port(c, who, "failed", &e, err);
 	if (r == 1 && !SSL_renegotiate_pending(c->ssl))
 		return 1;
 	if (r == 1)

@@ -22,14 +22,16 @@ sslport_is_ip_literal(const char *hostname)
 
 /*
  * A DNS name as RFC 1035 allows it, compared as given: not empty, at
- * most 253 bytes, labels of 1 to 63 bytes, no leading or trailing dot.
+ * most 253 bytes, labels of 1 to 63 bytes, no leading or trailing dot,
+ * and no "*": a pattern is not a host name.
  */
 static int
 dns_name_ok(const char *name)
 {
 	size_t len = strlen(name), label = 0, i;
 
-	if (len == 0 || len > 253 || name[0] == '.' || name[len - 1] == '.')
+	if (len == 0 || len > 253 || name[0] == '.' || name[len - 1] == '.' ||
+	    strchr(name, '*') != NULL)
 		return 0;
 	for (i = 0; i < len; i++) {
 		if (name[i] != '.') {
