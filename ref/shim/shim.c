@@ -630,17 +630,16 @@ req_thread(void *arg)
 	return NULL;
 }
 
-static void
-start_request(json_t *msg)
+/* A request in flight for `msg` (taken over), or NULL. */
+static struct shim_req *
+req_new(json_t *msg)
 {
 	struct shim_req *req;
-	pthread_attr_t attr;
-	pthread_t t;
 
 	req = calloc(1, sizeof(*req));
 	if (req == NULL) {
 		json_decref(msg);
-		return;
+		return NULL;
 	}
 	req->msg = msg;
 	req->id = json_object_get(msg, "id");
@@ -653,6 +652,19 @@ start_request(json_t *msg)
 	reqs = req;
 	inflight++;
 	pthread_mutex_unlock(&reqs_lock);
+	return req;
+}
+
+static void
+start_request(json_t *msg)
+{
+	struct shim_req *req;
+	pthread_attr_t attr;
+	pthread_t t;
+
+	req = req_new(msg);
+	if (req == NULL)
+		return;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -758,6 +770,46 @@ shim_log_messages(void)
 	return copy;
 }
 
+#ifdef SSLPORT_FUZZ
+/*
+ * For ref/fuzz/fuzz_shim.c: decode one request line and run it on this
+ * thread, as the loop below would, when `allow` accepts its op; the
+ * answer is encoded and dropped.  shim_fuzz_reset frees every handle.
+ */
+void
+shim_fuzz_request(const char *line, size_t len, int (*allow)(const char *))
+{
+	struct shim_req *req;
+	json_t *msg, *resp;
+
+	if (process_log == NULL) {
+		process_log = shim_logger_new();
+		sslport_set_process_logger(process_log->logger);
+	}
+	msg = json_loadb(line, len, 0, NULL);
+	if (!json_is_object(msg)) {
+		json_decref(msg);
+		return;
+	}
+	req = req_new(msg);
+	if (req == NULL)
+		return;
+	if (req->op == NULL || allow(req->op)) {
+		resp = run(req);
+		free(json_dumps(resp, JSON_COMPACT | JSON_ENSURE_ASCII));
+		json_decref(resp);
+	}
+	req_free(req);
+}
+
+void
+shim_fuzz_reset(void)
+{
+	free_everything();
+}
+
+#else
+
 int
 main(void)
 {
@@ -787,3 +839,5 @@ main(void)
 	shim_shutdown(NULL);
 	return 0;
 }
+
+#endif /* SSLPORT_FUZZ */
