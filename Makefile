@@ -37,7 +37,7 @@ SHIM = $(BUILD)/bin/sslport-shim
 REDIRECT = $(BUILD)/gen/ossl_redirect.h
 
 .PHONY: all lib shim check test unit selftest coverage deps certs lint \
-	memcheck asan fuzz clean
+	memcheck asan fuzz clean FORCE
 
 all: lib shim
 
@@ -141,30 +141,57 @@ asan:
 
 # Fuzzing with libFuzzer: each ref/fuzz/fuzz_<name>.c runs for
 # FUZZ_SECONDS on its corpus fixtures/corpus/<name>/ (a copy, so that new
-# inputs stay under build/).
+# inputs stay under build/).  FUZZ_TARGETS picks some by name, FUZZ_ARGS
+# adds libFuzzer flags (FUZZ_ARGS=-runs=1000000 stops each target after
+# that many executions, if that comes before FUZZ_SECONDS); a crash
+# stops the run, its input kept in build/fuzz/artifacts/<name>/ and the
+# whole output in build/fuzz/<name>.log.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = $(wildcard ref/fuzz/fuzz_*.c)
-FUZZ_BIN = $(FUZZ_SRC:ref/fuzz/%.c=build/fuzz/bin/%)
+FUZZ_TARGETS ?= $(FUZZ_SRC:ref/fuzz/fuzz_%.c=%)
+FUZZ_BIN = $(FUZZ_TARGETS:%=build/fuzz/bin/fuzz_%)
+FUZZ_LIB = build/fuzz/lib/libsslport.a
+FUZZ_CC = clang -Iref/include -Iref/src -Ibuild/fuzz/gen -std=c11 \
+	-D_GNU_SOURCE -O1 -g -fsanitize=address,undefined,fuzzer -pthread
 
-build/fuzz/bin/%: ref/fuzz/%.c
-	$(MAKE) BUILD=build/fuzz CC=clang OPT=-O1 \
-		SAN="-fsanitize=address,undefined,fuzzer-no-link" \
-		build/fuzz/lib/libsslport.a
+# The library is rebuilt by a make of its own (BUILD=build/fuzz); the
+# targets relink only when it changed.
+ifneq ($(BUILD),build/fuzz)
+$(FUZZ_LIB): FORCE
+	@tools/deps check fuzz
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
+		SAN="-fsanitize=address,undefined,fuzzer-no-link" $@
+endif
+
+# The shim's request decoding: shim.c without its main().
+build/fuzz/bin/fuzz_shim: ref/fuzz/fuzz_shim.c $(SHIM_SRC) ref/shim/*.h \
+		$(FUZZ_LIB)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS_BASE:$(BUILD)/%=build/fuzz/%) -std=c11 -D_GNU_SOURCE \
-		-O1 -g -fsanitize=address,undefined,fuzzer -pthread -o $@ $< \
-		build/fuzz/lib/libsslport.a -ldl
+	$(FUZZ_CC) -DSSLPORT_FUZZ -Iref/shim -o $@ $< $(SHIM_SRC) \
+		$(FUZZ_LIB) -ljansson -ldl
+
+build/fuzz/bin/fuzz_%: ref/fuzz/fuzz_%.c ref/fuzz/*.h $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -o $@ $< $(FUZZ_LIB) -ldl
 
 fuzz: $(FUZZ_BIN)
-	@tools/deps check fuzz
-	@set -e; for b in $(FUZZ_BIN); do \
-		n=$$(basename $$b | sed 's/^fuzz_//'); \
-		mkdir -p build/fuzz/corpus/$$n; \
+	@set -e; for n in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts/$$n; \
 		cp -r fixtures/corpus/$$n/. build/fuzz/corpus/$$n/ 2>/dev/null || true; \
-		echo "== $$b ($(FUZZ_SECONDS) s)"; \
-		$$b -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			build/fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|crash' ; \
+		echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
+		status=0; build/fuzz/bin/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=20 -print_final_stats=1 $(FUZZ_ARGS) \
+			-artifact_prefix=build/fuzz/artifacts/$$n/ \
+			build/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 || status=$$?; \
+		grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|^artifact|Test unit written' \
+			build/fuzz/$$n.log || true; \
+		if [ $$status != 0 ]; then \
+			echo "fuzz_$$n failed (status $$status): build/fuzz/$$n.log"; \
+			exit 1; \
+		fi; \
 	done
+
+FORCE:
 
 clean:
 	rm -rf $(BUILD)
