@@ -45,10 +45,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from .shim import scaled
 from .tls import CERTS, LOOPBACK, cert
 
-START_TIMEOUT = 10.0
-IO_TIMEOUT = 10.0
+START_TIMEOUT = scaled(10.0)
+IO_TIMEOUT = scaled(10.0)
 STOP_TIMEOUT = 3.0
 
 VERSION_NAMES = {

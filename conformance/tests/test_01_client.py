@@ -16,7 +16,7 @@ import pytest
 
 from harness import EOF, Handle, Symbol
 from harness import peers as P
-from harness.shim import ShimError
+from harness.shim import ShimError, scaled
 from harness.support import PROTOCOL_SYMBOLS, expect_error
 from harness.tls import (
     HANDSHAKE_TIMEOUT,
@@ -69,7 +69,7 @@ def serve_once(shim, server="auto"):
 
 def wait_until_reached(raw, future, timeout=HANDSHAKE_TIMEOUT):
     """Wait until the call in flight has reached the raw server (it must not answer)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while not raw.accepted.wait(0.05):
         still_waiting(future, "the call answered before reaching the server")
         if time.monotonic() > deadline:
@@ -346,7 +346,11 @@ def test_break_interrupts_a_waiting_connect_enable_break(shim, peers):
     raw = peers.add(P.RawServer())
     connecting = shim.start_call("ssl-connect/enable-break", LOOPBACK, raw.port)
     wait_until_reached(raw, connecting)
-    time.sleep(0.2)
+    # Once the ClientHello is out, the call waits for the server's reply.
+    deadline = time.monotonic() + scaled(HANDSHAKE_TIMEOUT)
+    while len(raw.received) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(scaled(0.2))
     still_waiting(connecting, "ssl-connect/enable-break answered a silent server")
     shim.call("break", connecting.id)
     error = pytest.raises(ShimError, connecting.result, HANDSHAKE_TIMEOUT).value

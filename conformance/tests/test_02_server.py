@@ -16,7 +16,7 @@ from cryptography import x509
 
 from harness import EOF, Handle, Symbol
 from harness import peers as P
-from harness.shim import ShimError
+from harness.shim import ShimError, scaled
 from harness.support import expect_error
 from harness.tls import (
     HANDSHAKE_TIMEOUT,
@@ -543,7 +543,7 @@ def wait_until_ready(shim, listener, future):
 def test_break_interrupts_accept_enable_break(shim, peers):
     listener, port = listen(shim, server_context(shim))
     accepting = shim.start_call("ssl-accept/enable-break", listener)
-    time.sleep(0.3)
+    time.sleep(scaled(0.3))
     still_waiting(accepting, "ssl-accept/enable-break answered with no client")
     shim.call("break", accepting.id)
     _, error = outcome_of(accepting)
