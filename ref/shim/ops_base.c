@@ -673,7 +673,8 @@ shim_errproc_call(void *arg, const char *who, const char *message,
 	struct shim_errproc *ep = arg;
 
 	pthread_mutex_lock(&ep->lock);
-	json_array_append_new(ep->calls, json_pack("[s,s]", who, message));
+	json_array_append_new(ep->calls, json_pack("[o,s]", shim_sym(who),
+	    message));
 	pthread_mutex_unlock(&ep->lock);
 	shim_fail(err, ep->kind, who, "%s", message);
 }

@@ -304,7 +304,9 @@ const char *
 shim_arg_string(struct shim_req *req, json_t *v, const char *expected,
     struct sslport_error *err)
 {
-	if (json_is_string(v))
+	/* A string holding NUL is none that C can take: refuse it. */
+	if (json_is_string(v) &&
+	    strlen(json_string_value(v)) == json_string_length(v))
 		return json_string_value(v);
 	shim_contract(err, req->op, expected);
 	return NULL;
@@ -786,7 +788,7 @@ shim_fuzz_request(const char *line, size_t len, int (*allow)(const char *))
 		process_log = shim_logger_new();
 		sslport_set_process_logger(process_log->logger);
 	}
-	msg = json_loadb(line, len, 0, NULL);
+	msg = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
 	if (!json_is_object(msg)) {
 		json_decref(msg);
 		return;
@@ -824,7 +826,7 @@ main(void)
 		return 1;
 	sslport_set_process_logger(process_log->logger);
 	while (getline(&line, &cap, stdin) >= 0) {
-		msg = json_loads(line, 0, &jerr);
+		msg = json_loads(line, JSON_ALLOW_NUL, &jerr);
 		if (!json_is_object(msg)) {
 			resp = error_response(json_null(), "exn:fail:contract",
 			    "shim: request is not a JSON object");
