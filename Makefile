@@ -195,3 +195,5 @@ FORCE:
 
 clean:
 	rm -rf $(BUILD)
+
+include mk/install.mk
