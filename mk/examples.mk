@@ -13,3 +13,10 @@ $(BUILD)/examples/%: ref/examples/%.c ref/include/sslport.h $(STLIB)
 	@mkdir -p $(@D)
 	$(CC) -Iref/include -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra \
 		$(SAN) $(CFLAGS) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $< $(STLIB) -ldl
+
+# The self-tests of the library as users get it (conformance/selftest/:
+# install, manual pages, examples, SSLKEYLOGFILE) need mandoc and tshark.
+.PHONY: deps-library
+selftest: deps-library
+deps-library:
+	@tools/deps check docs capture
