@@ -197,3 +197,5 @@ clean:
 	rm -rf $(BUILD)
 
 include mk/install.mk
+include mk/man.mk
+include mk/examples.mk
