@@ -199,3 +199,4 @@ clean:
 include mk/install.mk
 include mk/man.mk
 include mk/examples.mk
+include mk/report.mk
