@@ -8,20 +8,19 @@ VERSION = $(shell sed -n 's/^\#define SSLPORT_VERSION "\(.*\)"/\1/p' \
 	ref/include/sslport.h)
 MANPAGES = $(wildcard ref/man/*.3)
 
-$(BUILD)/sslport.pc: ref/sslport.pc.in ref/include/sslport.h
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-		$< > $@
-
-install: lib $(BUILD)/sslport.pc
+# sslport.pc names the directories of this install, so it is written anew
+# by each one: a copy kept under $(BUILD) would name the first PREFIX.
+install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
 	install -m 0755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libsslport.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libsslport.so
 	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 ref/include/sslport.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 0644 $(BUILD)/sslport.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		ref/sslport.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/sslport.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/sslport.pc
 	$(if $(MANPAGES),install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man3/)
 
 uninstall:
