@@ -312,3 +312,12 @@ def test_starttls_server_with_s_client():
     assert "subject=CN = localhost" in out
     assert "Verify return code: 0 (ok)" in out
     assert out.index("250 hi there\r\n") < out.index("221 bye\r\n")
+
+
+@pytest.mark.parametrize("name", ["hello_client.c", "hello_server.c"])
+def test_readme_tour_shows_the_examples_verbatim(name):
+    """The README's client and server are these files, so the code it shows is the code tested."""
+    readme = (ROOT / "README.md").read_text()
+    source = (ROOT / "ref" / "examples" / name).read_text()
+    assert f"`ref/examples/{name}`" in readme
+    assert f"```c\n{source}```\n" in readme, f"README.md does not show {name} as it is"
