@@ -200,3 +200,4 @@ include mk/install.mk
 include mk/man.mk
 include mk/examples.mk
 include mk/report.mk
+include mk/bench.mk
