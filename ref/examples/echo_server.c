@@ -110,9 +110,7 @@ echo(struct sslport_port *in, struct sslport_port *out,
 		if (n > 0 && sslport_port_write(out, line, (size_t)n, err) < 0)
 			n = -1;
 	} while (n > 0 && !is_empty_line(line, n));
-	if (n < 0)
-		return -1;
-	return sslport_port_close(out, err);
+	return n < 0 ? -1 : sslport_port_close(out, err);
 }
 
 static void

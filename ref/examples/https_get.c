@@ -32,7 +32,7 @@ send_request(struct sslport_port *out, const char *host, int port,
     const char *path, struct sslport_error *err)
 {
 	char req[2048];
-	int n;
+	int n, rv = -1;
 
 	n = snprintf(req, sizeof(req),
 	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n", path,
@@ -41,11 +41,10 @@ send_request(struct sslport_port *out, const char *host, int port,
 		err->kind = SSLPORT_ECONTRACT;
 		snprintf(err->message, sizeof(err->message),
 		    "https_get: host and path are too long");
-		return -1;
+	} else if (sslport_port_write(out, req, (size_t)n, err) == 0) {
+		rv = sslport_port_flush(out, err);
 	}
-	if (sslport_port_write(out, req, (size_t)n, err) < 0)
-		return -1;
-	return sslport_port_flush(out, err);
+	return rv;
 }
 
 /* The first line of the answer, without its CR LF. */

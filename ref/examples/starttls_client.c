@@ -52,14 +52,14 @@ static int
 say(struct sslport_port *out, const char *line, struct sslport_error *err)
 {
 	char buf[600];
-	int n;
+	int n, rv = -1;
 
 	n = snprintf(buf, sizeof(buf), "%s\r\n", line);
 	if (n < 0 || (size_t)n >= sizeof(buf))
-		return fail(err, "line too long");
-	if (sslport_port_write(out, buf, (size_t)n, err) < 0)
-		return -1;
-	return sslport_port_flush(out, err);
+		fail(err, "line too long");
+	else if (sslport_port_write(out, buf, (size_t)n, err) == 0)
+		rv = sslport_port_flush(out, err);
+	return rv;
 }
 
 /* A reply whose last line starts with `code`; 1 when a line of it
@@ -71,13 +71,15 @@ expect(struct sslport_port *in, const char *code, struct sslport_error *err)
 	int r, offered = 0;
 
 	do {
-		if ((r = read_line(in, line, sizeof(line), err)) <= 0)
-			return r < 0 ? -1 : fail(err, "server closed");
-		if (strncmp(line, code, 3) != 0)
-			return fail(err, line);
-		offered |= strcmp(line + 4, "STARTTLS") == 0;
-	} while (line[3] == '-');
-	return offered;
+		r = read_line(in, line, sizeof(line), err);
+		if (r == 0)
+			r = fail(err, "the server closed the connection");
+		else if (r > 0 && strncmp(line, code, 3) != 0)
+			r = fail(err, line);
+		else if (r > 0 && strlen(line) > 4)
+			offered |= strcmp(line + 4, "STARTTLS") == 0;
+	} while (r > 0 && line[3] == '-');
+	return r < 0 ? -1 : offered;
 }
 
 /* The exchange in the clear, up to the server's "220 go ahead". */
@@ -85,17 +87,21 @@ static int
 negotiate(struct sslport_port *in, struct sslport_port *out,
     struct sslport_error *err)
 {
-	int offered;
+	int offered, rv = -1;
 
 	if (expect(in, "220", err) < 0 ||
 	    say(out, "EHLO starttls_client", err) < 0 ||
 	    (offered = expect(in, "250", err)) < 0)
-		return -1;
-	if (!offered)
-		return fail(err, "the server does not offer STARTTLS");
+		goto done;
+	if (!offered) {
+		fail(err, "the server does not offer STARTTLS");
+		goto done;
+	}
 	if (say(out, "STARTTLS", err) < 0 || expect(in, "220", err) < 0)
-		return -1;
-	return 0;
+		goto done;
+	rv = 0;
+done:
+	return rv;
 }
 
 /* A client context that trusts CA-FILE alone and checks the name. */
@@ -124,14 +130,14 @@ talk(struct sslport_port *in, struct sslport_port *out,
 {
 	enum sslport_protocol version;
 	char line[512];
-	int r;
+	int r = -1;
 
 	if (sslport_protocol_version(in, &version, err) == 1)
 		printf("tls %s\n", sslport_protocol_name(version));
-	if (say(out, "HELLO", err) < 0 || say(out, "QUIT", err) < 0)
-		return -1;
-	while ((r = read_line(in, line, sizeof(line), err)) > 0)
-		printf("%s\n", line);
+	if (say(out, "HELLO", err) == 0 && say(out, "QUIT", err) == 0) {
+		while ((r = read_line(in, line, sizeof(line), err)) > 0)
+			printf("%s\n", line);
+	}
 	return r;
 }
 
@@ -179,7 +185,7 @@ dial(const char *host, const char *port)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return -1;
+		res = NULL;
 	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol);
@@ -188,7 +194,8 @@ dial(const char *host, const char *port)
 			fd = -1;
 		}
 	}
-	freeaddrinfo(res);
+	if (res != NULL)
+		freeaddrinfo(res);
 	return fd;
 }
 

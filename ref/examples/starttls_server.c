@@ -65,14 +65,26 @@ static int
 say(struct sslport_port *out, const char *line, struct sslport_error *err)
 {
 	char buf[600];
-	int n;
+	int n, rv = -1;
 
 	n = snprintf(buf, sizeof(buf), "%s\r\n", line);
 	if (n < 0 || (size_t)n >= sizeof(buf))
-		return fail(err, "line too long");
-	if (sslport_port_write(out, buf, (size_t)n, err) < 0)
-		return -1;
-	return sslport_port_flush(out, err);
+		fail(err, "line too long");
+	else if (sslport_port_write(out, buf, (size_t)n, err) == 0)
+		rv = sslport_port_flush(out, err);
+	return rv;
+}
+
+/* A line, where eof is an error. */
+static int
+need_line(
+    struct sslport_port *in, char *line, size_t size, struct sslport_error *err)
+{
+	int r = read_line(in, line, size, err);
+
+	if (r == 0)
+		r = fail(err, "the client closed the connection");
+	return r < 0 ? -1 : 0;
 }
 
 /* The exchange in the clear, up to "220 go ahead". */
@@ -81,19 +93,26 @@ greet(struct sslport_port *in, struct sslport_port *out,
     struct sslport_error *err)
 {
 	char line[512];
+	int rv = -1;
 
 	if (say(out, "220 sslport STARTTLS example", err) < 0 ||
-	    read_line(in, line, sizeof(line), err) <= 0)
-		return -1;
-	if (strncasecmp(line, "EHLO ", 5) != 0)
-		return fail(err, "expected EHLO");
+	    need_line(in, line, sizeof(line), err) < 0)
+		goto done;
+	if (strncasecmp(line, "EHLO ", 5) != 0) {
+		fail(err, "expected EHLO");
+		goto done;
+	}
 	if (say(out, "250-sslport", err) < 0 ||
 	    say(out, "250 STARTTLS", err) < 0 ||
-	    read_line(in, line, sizeof(line), err) <= 0)
-		return -1;
-	if (strcasecmp(line, "STARTTLS") != 0)
-		return fail(err, "expected STARTTLS");
-	return say(out, "220 go ahead", err);
+	    need_line(in, line, sizeof(line), err) < 0)
+		goto done;
+	if (strcasecmp(line, "STARTTLS") != 0) {
+		fail(err, "expected STARTTLS");
+		goto done;
+	}
+	rv = say(out, "220 go ahead", err);
+done:
+	return rv;
 }
 
 /* Over TLS: answer lines until QUIT or eof. */
@@ -102,16 +121,22 @@ talk(struct sslport_port *in, struct sslport_port *out,
     struct sslport_error *err)
 {
 	char line[512], answer[520];
-	int r;
+	int r, quit = 0;
 
-	while ((r = read_line(in, line, sizeof(line), err)) > 0) {
-		if (strcasecmp(line, "QUIT") == 0)
-			return say(out, "221 bye", err);
-		snprintf(answer, sizeof(answer), "250 %s", line);
-		if (say(out, answer, err) < 0)
-			return -1;
-	}
-	return r;
+	do {
+		r = read_line(in, line, sizeof(line), err);
+		if (r > 0) {
+			quit = strcasecmp(line, "QUIT") == 0;
+			if (quit)
+				strcpy(answer, "221 bye");
+			else
+				snprintf(
+				    answer, sizeof(answer), "250 %s", line);
+			if (say(out, answer, err) < 0)
+				r = -1;
+		}
+	} while (r > 0 && !quit);
+	return r < 0 ? -1 : 0;
 }
 
 /* The socket's ports stay ours until the SSL ports, which close them
