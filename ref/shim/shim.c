@@ -602,8 +602,6 @@ req_free(struct shim_req *req)
 			break;
 		}
 	}
-	inflight--;
-	pthread_cond_broadcast(&reqs_done);
 	pthread_mutex_unlock(&reqs_lock);
 	for (i = 0; i < req->nholds; i++)
 		entry_put(req->holds[i]);
@@ -614,6 +612,14 @@ req_free(struct shim_req *req)
 	pthread_mutex_destroy(&req->lock);
 	json_decref(req->msg);
 	free(req);
+	/*
+	 * Counted out only now: shutting down frees the handle table once
+	 * nothing is in flight, and this request held entries until above.
+	 */
+	pthread_mutex_lock(&reqs_lock);
+	inflight--;
+	pthread_cond_broadcast(&reqs_done);
+	pthread_mutex_unlock(&reqs_lock);
 }
 
 static void *
