@@ -135,12 +135,15 @@ pipe_read(void *state, void *buf, size_t n, struct sslport_break *brk,
 			return -1;
 		}
 	}
+	/* At eof nothing is copied: the ring may not even exist. */
 	k = s->len < n ? s->len : n;
-	first = s->cap - s->start < k ? s->cap - s->start : k;
-	memcpy(buf, s->ring + s->start, first);
-	memcpy((char *)buf + first, s->ring, k - first);
-	s->start = s->len == k ? 0 : (s->start + k) % s->cap;
-	s->len -= k;
+	if (k > 0) {
+		first = s->cap - s->start < k ? s->cap - s->start : k;
+		memcpy(buf, s->ring + s->start, first);
+		memcpy((char *)buf + first, s->ring, k - first);
+		s->start = s->len == k ? 0 : (s->start + k) % s->cap;
+		s->len -= k;
+	}
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&s->lock);
 	return (ssize_t)k;
