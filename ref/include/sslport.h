@@ -39,18 +39,18 @@ extern "C" {
 /* Kinds mirror the documented exceptions. */
 enum sslport_error_kind {
 	SSLPORT_OK = 0,
-	SSLPORT_ECONTRACT,	/* exn:fail:contract: a bad argument */
-	SSLPORT_ENETWORK,	/* exn:fail:network: connect/accept, their ports */
-	SSLPORT_EFAIL,		/* exn:fail: everything else */
-	SSLPORT_EUNSUPPORTED,	/* exn:fail:unsupported */
-	SSLPORT_EBREAK		/* exn:break: an /enable-break call broken */
+	SSLPORT_ECONTRACT, /* exn:fail:contract: a bad argument */
+	SSLPORT_ENETWORK,  /* exn:fail:network: connect/accept, their ports */
+	SSLPORT_EFAIL,     /* exn:fail: everything else */
+	SSLPORT_EUNSUPPORTED, /* exn:fail:unsupported */
+	SSLPORT_EBREAK        /* exn:break: an /enable-break call broken */
 };
 
 #define SSLPORT_ERROR_MAX 1024
 
 struct sslport_error {
 	enum sslport_error_kind kind;
-	char message[SSLPORT_ERROR_MAX];	/* "who: what (reason)" */
+	char message[SSLPORT_ERROR_MAX]; /* "who: what (reason)" */
 };
 
 void sslport_error_clear(struct sslport_error *err);
@@ -99,9 +99,9 @@ void sslport_set_process_logger(struct sslport_logger *logger);
  * variable SSLPORT_HIDE_LIBSSL=1 or SSLPORT_HIDE_LIBCRYPTO=1 before that
  * makes the loader act as if that library were missing.
  */
-int sslport_available(void);			/* ssl-available? */
-const char *sslport_load_fail_reason(void);	/* NULL when available */
-void *sslport_libcrypto(void);			/* dlopen handle or NULL */
+int sslport_available(void);                /* ssl-available? */
+const char *sslport_load_fail_reason(void); /* NULL when available */
+void *sslport_libcrypto(void);              /* dlopen handle or NULL */
 const char *sslport_libcrypto_load_fail_reason(void);
 void *sslport_libssl(void);
 const char *sslport_libssl_load_fail_reason(void);
@@ -160,11 +160,11 @@ void sslport_port_free(struct sslport_port *p);
 
 enum sslport_direction sslport_port_direction(const struct sslport_port *p);
 /* Up to n bytes, at least one unless at end-of-file: 0 means eof. */
-ssize_t sslport_port_read(struct sslport_port *p, void *buf, size_t n,
-    struct sslport_error *err);
+ssize_t sslport_port_read(
+    struct sslport_port *p, void *buf, size_t n, struct sslport_error *err);
 /* Reads until n bytes or eof; returns the count (0 only at eof). */
-ssize_t sslport_port_read_full(struct sslport_port *p, void *buf, size_t n,
-    struct sslport_error *err);
+ssize_t sslport_port_read_full(
+    struct sslport_port *p, void *buf, size_t n, struct sslport_error *err);
 /* Writes all n bytes (buffered per the buffer mode). */
 int sslport_port_write(struct sslport_port *p, const void *buf, size_t n,
     struct sslport_error *err);
@@ -172,8 +172,8 @@ int sslport_port_flush(struct sslport_port *p, struct sslport_error *err);
 int sslport_port_close(struct sslport_port *p, struct sslport_error *err);
 int sslport_port_is_closed(const struct sslport_port *p);
 /* 1 ready, 0 timed out, -1 error.  A negative timeout waits forever. */
-int sslport_port_wait(struct sslport_port *p, double timeout,
-    struct sslport_error *err);
+int sslport_port_wait(
+    struct sslport_port *p, double timeout, struct sslport_error *err);
 /* 1 when a read would not block (byte-ready?), 0 otherwise, -1 error. */
 int sslport_port_byte_ready(struct sslport_port *p, struct sslport_error *err);
 enum sslport_buffer_mode sslport_port_buffer_mode(const struct sslport_port *p);
@@ -183,8 +183,8 @@ int sslport_port_set_buffer_mode(struct sslport_port *p,
 int sslport_port_fd(struct sslport_port *p);
 
 /* An input port over a copy of `len` bytes. */
-struct sslport_port *sslport_open_input_bytes(const void *data, size_t len,
-    struct sslport_error *err);
+struct sslport_port *sslport_open_input_bytes(
+    const void *data, size_t len, struct sslport_error *err);
 /*
  * An in-process pipe that holds at most `limit` bytes (0: no limit).
  * Writes block while it is full; reads block while it is empty and the
@@ -240,15 +240,15 @@ int sslport_max_server_protocol(enum sslport_protocol *out);
 struct sslport_ctx;
 
 enum sslport_key_kind {
-	SSLPORT_KEY_PEM,	/* (pem path) */
-	SSLPORT_KEY_PEM_DATA,	/* (pem-data bytes) */
-	SSLPORT_KEY_DER		/* (der path) */
+	SSLPORT_KEY_PEM,      /* (pem path) */
+	SSLPORT_KEY_PEM_DATA, /* (pem-data bytes) */
+	SSLPORT_KEY_DER       /* (der path) */
 };
 
 struct sslport_key_form {
 	enum sslport_key_kind kind;
-	const char *path;		/* PEM, DER */
-	const unsigned char *data;	/* PEM_DATA */
+	const char *path;          /* PEM, DER */
+	const unsigned char *data; /* PEM_DATA */
 	size_t len;
 };
 
@@ -272,7 +272,7 @@ void sslport_ctx_free(struct sslport_ctx *ctx);
 int sslport_is_client_context(const void *v);
 int sslport_is_server_context(const void *v);
 int sslport_is_listener(const void *v);
-int sslport_is_port(const void *v);	/* ssl-port?: SSL ports only */
+int sslport_is_port(const void *v); /* ssl-port?: SSL ports only */
 
 enum sslport_source_kind {
 	SSLPORT_SOURCE_FILE,
@@ -283,7 +283,7 @@ enum sslport_source_kind {
 
 struct sslport_source {
 	enum sslport_source_kind kind;
-	const char *arg;	/* path or store name; NULL: keychain #f */
+	const char *arg; /* path or store name; NULL: keychain #f */
 };
 
 int sslport_load_verify_source(struct sslport_ctx *ctx,
@@ -292,22 +292,22 @@ int sslport_load_verify_source(struct sslport_ctx *ctx,
  * The ssl-default-verify-sources parameter.  The getter gives a copy in
  * *out (release with sslport_sources_free) and its length in *n.
  */
-int sslport_default_verify_sources(struct sslport_source **out, size_t *n,
-    struct sslport_error *err);
-int sslport_set_default_verify_sources(const struct sslport_source *srcs,
-    size_t n, struct sslport_error *err);
+int sslport_default_verify_sources(
+    struct sslport_source **out, size_t *n, struct sslport_error *err);
+int sslport_set_default_verify_sources(
+    const struct sslport_source *srcs, size_t n, struct sslport_error *err);
 void sslport_sources_free(struct sslport_source *srcs, size_t n);
-int sslport_load_default_verify_sources(struct sslport_ctx *ctx,
-    struct sslport_error *err);
+int sslport_load_default_verify_sources(
+    struct sslport_ctx *ctx, struct sslport_error *err);
 
 /* `ctx_or_listener`: a context or a listener (the listener's context). */
-int sslport_load_verify_root_certificates(void *ctx_or_listener,
-    const char *path, struct sslport_error *err);
-int sslport_set_ciphers(struct sslport_ctx *ctx, const char *spec,
-    struct sslport_error *err);
+int sslport_load_verify_root_certificates(
+    void *ctx_or_listener, const char *path, struct sslport_error *err);
+int sslport_set_ciphers(
+    struct sslport_ctx *ctx, const char *spec, struct sslport_error *err);
 int sslport_seal_context(struct sslport_ctx *ctx, struct sslport_error *err);
-int sslport_load_certificate_chain(void *ctx_or_listener, const char *path,
-    struct sslport_error *err);
+int sslport_load_certificate_chain(
+    void *ctx_or_listener, const char *path, struct sslport_error *err);
 
 /* A key from a file (`path`) or from PEM bytes (`data`, when not NULL). */
 struct sslport_key_source {
@@ -319,13 +319,13 @@ struct sslport_key_source {
 int sslport_load_private_key(void *ctx_or_listener,
     const struct sslport_key_source *src, int rsa, int asn1,
     struct sslport_error *err);
-int sslport_load_suggested_certificate_authorities(void *ctx_or_listener,
-    const char *path, struct sslport_error *err);
+int sslport_load_suggested_certificate_authorities(
+    void *ctx_or_listener, const char *path, struct sslport_error *err);
 /* Deprecated: no effect but a warning on the process logger. */
 int sslport_server_context_enable_dhe(struct sslport_ctx *ctx,
     const void *param, size_t len, struct sslport_error *err);
-int sslport_server_context_enable_ecdhe(struct sslport_ctx *ctx,
-    const char *curve, struct sslport_error *err);
+int sslport_server_context_enable_ecdhe(
+    struct sslport_ctx *ctx, const char *curve, struct sslport_error *err);
 /* The empty byte string: *len is set to 0. */
 const unsigned char *sslport_dh4096_param_bytes(size_t *len);
 
@@ -361,8 +361,8 @@ int sslport_set_keylogger(struct sslport_ctx *ctx,
  * from `proto`.  On success *in and *out are the caller's.
  */
 int sslport_connect(const char *hostname, int port, struct sslport_ctx *ctx,
-    enum sslport_protocol proto, const struct sslport_bytes *alpn,
-    size_t nalpn, struct sslport_port **in, struct sslport_port **out,
+    enum sslport_protocol proto, const struct sslport_bytes *alpn, size_t nalpn,
+    struct sslport_port **in, struct sslport_port **out,
     struct sslport_error *err);
 /* As sslport_connect; a trigger of `brk` while waiting fails with
  * SSLPORT_EBREAK, and then no connection is made. */
@@ -384,8 +384,8 @@ void sslport_listener_free(struct sslport_listener *l);
 /* The listener's context (borrowed, valid while the listener lives). */
 struct sslport_ctx *sslport_listener_context(struct sslport_listener *l);
 /* 1 when a connection is waiting, 0 on timeout, -1 on error. */
-int sslport_listener_wait(struct sslport_listener *l, double timeout,
-    struct sslport_error *err);
+int sslport_listener_wait(
+    struct sslport_listener *l, double timeout, struct sslport_error *err);
 int sslport_accept(struct sslport_listener *l, struct sslport_port **in,
     struct sslport_port **out, struct sslport_error *err);
 int sslport_accept_enable_break(struct sslport_listener *l,
@@ -414,19 +414,19 @@ enum sslport_mode { SSLPORT_MODE_ACCEPT, SSLPORT_MODE_CONNECT };
  * fill `err` (its kind decides the exception).  The default fills
  * SSLPORT_EFAIL.
  */
-typedef void (*sslport_error_fn)(void *arg, const char *who,
-    const char *message, struct sslport_error *err);
+typedef void (*sslport_error_fn)(
+    void *arg, const char *who, const char *message, struct sslport_error *err);
 
 struct sslport_wrap_options {
-	enum sslport_mode mode;			/* default ACCEPT */
-	struct sslport_ctx *context;		/* default NULL */
-	enum sslport_protocol encrypt;		/* default AUTO */
-	int close_original;			/* default 0 */
-	int shutdown_on_close;			/* default 0 */
-	sslport_error_fn error_fn;		/* default NULL: exn:fail */
+	enum sslport_mode mode;        /* default ACCEPT */
+	struct sslport_ctx *context;   /* default NULL */
+	enum sslport_protocol encrypt; /* default AUTO */
+	int close_original;            /* default 0 */
+	int shutdown_on_close;         /* default 0 */
+	sslport_error_fn error_fn;     /* default NULL: exn:fail */
 	void *error_arg;
-	const char *hostname;			/* default NULL */
-	const struct sslport_bytes *alpn;	/* default NULL, 0 */
+	const char *hostname;             /* default NULL */
+	const struct sslport_bytes *alpn; /* default NULL, 0 */
 	size_t nalpn;
 };
 
@@ -446,19 +446,19 @@ int sslport_ports_to_ssl_ports(struct sslport_port *in,
 /* `clp`: a context, a listener or an SSL port. */
 int sslport_set_verify(void *clp, int on, struct sslport_error *err);
 int sslport_try_verify(void *clp, int on, struct sslport_error *err);
-int sslport_set_verify_hostname(struct sslport_ctx *ctx, int on,
-    struct sslport_error *err);
+int sslport_set_verify_hostname(
+    struct sslport_ctx *ctx, int on, struct sslport_error *err);
 
 /* 1 verified, 0 not, -1 error. */
 int sslport_peer_verified(struct sslport_port *p, struct sslport_error *err);
 /* A NULL-terminated array of strings in *out; free with
  * sslport_strings_free. */
-int sslport_peer_certificate_hostnames(struct sslport_port *p, char ***out,
-    struct sslport_error *err);
+int sslport_peer_certificate_hostnames(
+    struct sslport_port *p, char ***out, struct sslport_error *err);
 void sslport_strings_free(char **strings);
 /* 1 valid for hostname, 0 not, -1 error. */
-int sslport_peer_check_hostname(struct sslport_port *p, const char *hostname,
-    struct sslport_error *err);
+int sslport_peer_check_hostname(
+    struct sslport_port *p, const char *hostname, struct sslport_error *err);
 /* 1 with *out (malloc'd) and *len set, 0 for #f, -1 error. */
 int sslport_peer_subject_name(struct sslport_port *p, unsigned char **out,
     size_t *len, struct sslport_error *err);
@@ -483,24 +483,24 @@ int sslport_default_channel_binding(struct sslport_port *p,
 int sslport_get_alpn_selected(struct sslport_port *p, unsigned char **out,
     size_t *len, struct sslport_error *err);
 /* 1 with *out set, 0 when unknown (#f), -1 error. */
-int sslport_protocol_version(struct sslport_port *p,
-    enum sslport_protocol *out, struct sslport_error *err);
+int sslport_protocol_version(struct sslport_port *p, enum sslport_protocol *out,
+    struct sslport_error *err);
 
 /* ---- Hashing (documented sections 6, 7) -------------------------------- */
 
 /* Read `in` to eof and hash it.  `out` has 20 (SHA-1) or 16 (MD5) bytes;
  * the hex forms write 41 or 33 bytes with the terminating NUL. */
-int sslport_sha1_bytes(struct sslport_port *in, unsigned char out[20],
-    struct sslport_error *err);
-int sslport_sha1(struct sslport_port *in, char out[41],
-    struct sslport_error *err);
-int sslport_md5_bytes(struct sslport_port *in, unsigned char out[16],
-    struct sslport_error *err);
-int sslport_md5(struct sslport_port *in, char out[33],
-    struct sslport_error *err);
+int sslport_sha1_bytes(
+    struct sslport_port *in, unsigned char out[20], struct sslport_error *err);
+int sslport_sha1(
+    struct sslport_port *in, char out[41], struct sslport_error *err);
+int sslport_md5_bytes(
+    struct sslport_port *in, unsigned char out[16], struct sslport_error *err);
+int sslport_md5(
+    struct sslport_port *in, char out[33], struct sslport_error *err);
 /* Lower-case hex of `len` bytes into `out` (room for 2*len+1). */
-void sslport_bytes_to_hex_string(const unsigned char *data, size_t len,
-    char *out);
+void sslport_bytes_to_hex_string(
+    const unsigned char *data, size_t len, char *out);
 /* Pairs of hex digits, either case, into *out (malloc'd) and *len. */
 int sslport_hex_string_to_bytes(const char *str, size_t slen,
     unsigned char **out, size_t *len, struct sslport_error *err);

@@ -10,7 +10,6 @@
 
 #include "shim.h"
 
-
 #define READ_MAX (64 * 1024 * 1024)
 
 /* ---- Loggers ------------------------------------------------------------ */
@@ -23,8 +22,8 @@ record(void *arg, enum sslport_log_level level, const char *topic,
 	json_t *entry;
 
 	entry = json_pack("[o,o,s,o]", shim_sym(sslport_log_level_name(level)),
-	    shim_sym(topic), message, data != NULL ? shim_bytes(data, len) :
-	    json_false());
+	    shim_sym(topic), message,
+	    data != NULL ? shim_bytes(data, len) : json_false());
 	if (entry == NULL)
 		return;
 	pthread_mutex_lock(&sl->lock);
@@ -78,7 +77,8 @@ op_hello(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
 
 	*result = json_pack("{s:s,s:s,s:o,s:b}", "implementation",
 	    "sslport-ref", "version", SSLPORT_DOC_VERSION, "openssl",
-	    ossl != NULL ? json_string(ossl) : json_null(), "hide-libraries", 1);
+	    ossl != NULL ? json_string(ossl) : json_null(), "hide-libraries",
+	    1);
 	return 0;
 }
 
@@ -113,8 +113,8 @@ lib_versions(void)
 static json_t *
 library(struct shim_req *req, void *handle)
 {
-	return handle != NULL ? shim_handle(req, SHIM_LIBRARY, handle) :
-	    json_false();
+	return handle != NULL ? shim_handle(req, SHIM_LIBRARY, handle)
+	                      : json_false();
 }
 
 static json_t *
@@ -134,8 +134,8 @@ op_value(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
 	const char *name;
 
 	if (shim_argc(req, args, 1, 1, err) < 0 ||
-	    (name = shim_arg_string(req, shim_arg(args, 0), "string?",
-	    err)) == NULL)
+	    (name = shim_arg_string(req, shim_arg(args, 0), "string?", err)) ==
+	        NULL)
 		return -1;
 	if (strcmp(name, "ssl-available?") == 0)
 		*result = shim_bool(sslport_available());
@@ -156,8 +156,8 @@ op_value(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
 	else if (strcmp(name, "ssl-dh4096-param-bytes") == 0)
 		*result = dh_param_bytes();
 	else
-		return shim_fail(err, SSLPORT_ECONTRACT, "value",
-		    "no such value: %s", name);
+		return shim_fail(
+		    err, SSLPORT_ECONTRACT, "value", "no such value: %s", name);
 	return 0;
 }
 
@@ -172,8 +172,9 @@ op_make_pipe(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
 	if (shim_argc(req, args, 0, 1, err) < 0)
 		return -1;
 	lim = shim_arg(args, 0);
-	if (shim_truthy(lim) && !json_is_null(lim) && shim_arg_int(req, lim,
-	    1, 1LL << 40, &limit, "(or/c exact-positive-integer? #f)", err) < 0)
+	if (shim_truthy(lim) && !json_is_null(lim) &&
+	    shim_arg_int(req, lim, 1, 1LL << 40, &limit,
+	        "(or/c exact-positive-integer? #f)", err) < 0)
 		return -1;
 	if (sslport_make_pipe((size_t)limit, &in, &out, err) < 0)
 		return -1;
@@ -191,8 +192,9 @@ op_open_input_bytes(struct shim_req *req, json_t *args, json_t *kw,
 	struct sslport_port *p;
 	size_t len;
 
-	if (shim_argc(req, args, 1, 1, err) < 0 || shim_arg_bytes(req,
-	    shim_arg(args, 0), &data, &len, "bytes?", err) < 0)
+	if (shim_argc(req, args, 1, 1, err) < 0 ||
+	    shim_arg_bytes(req, shim_arg(args, 0), &data, &len, "bytes?", err) <
+	        0)
 		return -1;
 	p = sslport_open_input_bytes(data, len, err);
 	if (p == NULL)
@@ -203,21 +205,22 @@ op_open_input_bytes(struct shim_req *req, json_t *args, json_t *kw,
 
 /* [n, port] with a port of the given direction. */
 static struct sslport_port *
-count_and_port(struct shim_req *req, json_t *args, long long *n,
-    int output, struct sslport_error *err)
+count_and_port(struct shim_req *req, json_t *args, long long *n, int output,
+    struct sslport_error *err)
 {
 	struct sslport_port *p;
 
-	if (shim_argc(req, args, 2, 2, err) < 0 || shim_arg_int(req,
-	    shim_arg(args, 0), 0, READ_MAX, n, "exact-nonnegative-integer?",
-	    err) < 0)
+	if (shim_argc(req, args, 2, 2, err) < 0 ||
+	    shim_arg_int(req, shim_arg(args, 0), 0, READ_MAX, n,
+	        "exact-nonnegative-integer?", err) < 0)
 		return NULL;
 	p = shim_arg_object(req, shim_arg(args, 1), SHIM_PORT,
 	    output ? "output-port?" : "input-port?", err);
-	if (p != NULL && sslport_port_direction(p) != (output ?
-	    SSLPORT_OUTPUT : SSLPORT_INPUT)) {
-		shim_contract(err, shim_op_name(req), output ?
-		    "output-port?" : "input-port?");
+	if (p != NULL &&
+	    sslport_port_direction(p) !=
+	        (output ? SSLPORT_OUTPUT : SSLPORT_INPUT)) {
+		shim_contract(err, shim_op_name(req),
+		    output ? "output-port?" : "input-port?");
 		return NULL;
 	}
 	return p;
@@ -241,10 +244,10 @@ read_op(struct shim_req *req, json_t *args, json_t **result, int full,
 	}
 	buf = shim_req_alloc(req, (size_t)n);
 	if (buf == NULL)
-		return shim_fail(err, SSLPORT_EFAIL, shim_op_name(req),
-		    "out of memory");
-	got = full ? sslport_port_read_full(p, buf, (size_t)n, err) :
-	    sslport_port_read(p, buf, (size_t)n, err);
+		return shim_fail(
+		    err, SSLPORT_EFAIL, shim_op_name(req), "out of memory");
+	got = full ? sslport_port_read_full(p, buf, (size_t)n, err)
+	           : sslport_port_read(p, buf, (size_t)n, err);
 	if (got < 0)
 		return -1;
 	*result = got == 0 ? shim_eof() : shim_bytes(buf, (size_t)got);
@@ -252,8 +255,8 @@ read_op(struct shim_req *req, json_t *args, json_t **result, int full,
 }
 
 static int
-op_read_bytes(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_read_bytes(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	return read_op(req, args, result, 1, err);
 }
@@ -269,8 +272,7 @@ static struct sslport_port *
 port_arg(struct shim_req *req, json_t *v, int dir, struct sslport_error *err)
 {
 	static const char *const names[] = {
-		"input-port?", "output-port?", "port?"
-	};
+	    "input-port?", "output-port?", "port?"};
 	struct sslport_port *p;
 
 	p = shim_arg_object(req, v, SHIM_PORT, names[dir], err);
@@ -282,15 +284,16 @@ port_arg(struct shim_req *req, json_t *v, int dir, struct sslport_error *err)
 }
 
 static int
-op_write_bytes(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_write_bytes(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	const unsigned char *data;
 	struct sslport_port *p;
 	size_t len;
 
-	if (shim_argc(req, args, 2, 2, err) < 0 || shim_arg_bytes(req,
-	    shim_arg(args, 0), &data, &len, "bytes?", err) < 0)
+	if (shim_argc(req, args, 2, 2, err) < 0 ||
+	    shim_arg_bytes(req, shim_arg(args, 0), &data, &len, "bytes?", err) <
+	        0)
 		return -1;
 	p = port_arg(req, shim_arg(args, 1), SSLPORT_OUTPUT, err);
 	if (p == NULL || sslport_port_write(p, data, len, err) < 0)
@@ -300,8 +303,8 @@ op_write_bytes(struct shim_req *req, json_t *args, json_t *kw,
 }
 
 static int
-op_flush_output(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_flush_output(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	struct sslport_port *p;
 
@@ -330,22 +333,22 @@ close_op(struct shim_req *req, json_t *args, int dir, json_t **result,
 }
 
 static int
-op_close_input(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_close_input(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	return close_op(req, args, SSLPORT_INPUT, result, err);
 }
 
 static int
-op_close_output(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_close_output(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	return close_op(req, args, SSLPORT_OUTPUT, result, err);
 }
 
 static int
-op_port_closed(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_port_closed(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	struct sslport_port *p;
 
@@ -358,11 +361,11 @@ op_port_closed(struct shim_req *req, json_t *args, json_t *kw,
 	return 0;
 }
 
-static const char *const mode_names[] = { "none", "line", "block" };
+static const char *const mode_names[] = {"none", "line", "block"};
 
 static int
-op_buffer_mode(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_buffer_mode(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	struct sslport_port *p;
 	const char *name;
@@ -382,8 +385,8 @@ op_buffer_mode(struct shim_req *req, json_t *args, json_t *kw,
 		if (strcmp(name, mode_names[i]) == 0)
 			break;
 	if (name == NULL || i == 3)
-		return shim_contract(err, shim_op_name(req),
-		    "(or/c 'none 'line 'block)");
+		return shim_contract(
+		    err, shim_op_name(req), "(or/c 'none 'line 'block)");
 	if (sslport_port_set_buffer_mode(p, i, err) < 0)
 		return -1;
 	*result = shim_void();
@@ -392,8 +395,8 @@ op_buffer_mode(struct shim_req *req, json_t *args, json_t *kw,
 
 /* One event's readiness within `timeout`: 1, 0, or -1 with err. */
 static int
-evt_wait(enum shim_type type, void *obj, double timeout,
-    struct sslport_error *err)
+evt_wait(
+    enum shim_type type, void *obj, double timeout, struct sslport_error *err)
 {
 	switch (type) {
 	case SHIM_PORT:
@@ -424,8 +427,8 @@ now(void)
 #define SYNC_SLICE 0.01
 
 static int
-op_sync_timeout(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_sync_timeout(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	enum shim_type types[SYNC_MAX_EVTS];
 	void *objs[SYNC_MAX_EVTS];
@@ -446,24 +449,24 @@ op_sync_timeout(struct shim_req *req, json_t *args, json_t *kw,
 	for (i = 0; i < n; i++) {
 		objs[i] = shim_arg_any(req, shim_arg(args, i + 1), &types[i]);
 		if (objs[i] == NULL)
-			return shim_contract(err, "sync/timeout",
-			    "evt?");
+			return shim_contract(err, "sync/timeout", "evt?");
 	}
 	deadline = now() + timeout;
 	if (n == 0) {
 		/* No events: just the timeout (none at all would never end). */
 		if (timeout < 0)
 			return shim_contract(err, "sync/timeout", "evt?");
-		nanosleep(&(struct timespec){ (time_t)timeout,
-		    (long)((timeout - (time_t)timeout) * 1e9) }, NULL);
+		nanosleep(&(struct timespec){(time_t)timeout,
+		              (long)((timeout - (time_t)timeout) * 1e9)},
+		    NULL);
 		*result = json_false();
 		return 0;
 	}
 	for (;;) {
 		slice = n == 1 ? timeout : 0;
 		for (i = 0; i < n; i++) {
-			r = evt_wait(types[i], objs[i], i == 0 ? slice : 0,
-			    err);
+			r = evt_wait(
+			    types[i], objs[i], i == 0 ? slice : 0, err);
 			if (r < 0)
 				return -1;
 			if (r > 0) {
@@ -473,7 +476,8 @@ op_sync_timeout(struct shim_req *req, json_t *args, json_t *kw,
 		}
 		if (n == 1 || (timeout >= 0 && now() >= deadline))
 			break;
-		/* Several events: wait a slice on the first, then look again. */
+		/* Several events: wait a slice on the first, then look again.
+		 */
 		r = evt_wait(types[0], objs[0], SYNC_SLICE, err);
 		if (r < 0)
 			return -1;
@@ -483,8 +487,8 @@ op_sync_timeout(struct shim_req *req, json_t *args, json_t *kw,
 }
 
 static int
-op_byte_ready(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_byte_ready(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	struct sslport_port *p;
 	int r;
@@ -499,8 +503,8 @@ op_byte_ready(struct shim_req *req, json_t *args, json_t *kw,
 }
 
 static int
-op_make_logger(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_make_logger(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	struct shim_logger *sl;
 
@@ -508,8 +512,8 @@ op_make_logger(struct shim_req *req, json_t *args, json_t *kw,
 		return -1;
 	sl = shim_logger_new();
 	if (sl == NULL)
-		return shim_fail(err, SSLPORT_EFAIL, "make-logger",
-		    "out of memory");
+		return shim_fail(
+		    err, SSLPORT_EFAIL, "make-logger", "out of memory");
 	*result = shim_handle(req, SHIM_LOGGER, sl);
 	return 0;
 }
@@ -522,8 +526,8 @@ op_logger_messages(struct shim_req *req, json_t *args, json_t *kw,
 
 	if (shim_argc(req, args, 1, 1, err) < 0)
 		return -1;
-	sl = shim_arg_object(req, shim_arg(args, 0), SHIM_LOGGER, "logger?",
-	    err);
+	sl = shim_arg_object(
+	    req, shim_arg(args, 0), SHIM_LOGGER, "logger?", err);
 	if (sl == NULL)
 		return -1;
 	pthread_mutex_lock(&sl->lock);
@@ -533,8 +537,8 @@ op_logger_messages(struct shim_req *req, json_t *args, json_t *kw,
 }
 
 static int
-op_log_messages(struct shim_req *req, json_t *args, json_t *kw,
-    json_t **result, struct sslport_error *err)
+op_log_messages(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
+    struct sslport_error *err)
 {
 	if (shim_argc(req, args, 0, 0, err) < 0)
 		return -1;
@@ -610,11 +614,13 @@ sni_pair(struct shim_req *req, struct shim_sni *sni, size_t i, json_t *pair,
 	} else if (!json_is_false(answer)) {
 		sni->answers[i] = shim_keep(answer, SHIM_CTX, &sni->tokens[i]);
 		if (sni->answers[i] == NULL)
-			return shim_contract(err, "make-sni-callback",
-			    expected);
+			return shim_contract(
+			    err, "make-sni-callback", expected);
 	}
-	return sni->names[i] != NULL ? 0 : shim_fail(err, SSLPORT_EFAIL,
-	    "make-sni-callback", "out of memory");
+	return sni->names[i] != NULL
+	    ? 0
+	    : shim_fail(
+	          err, SSLPORT_EFAIL, "make-sni-callback", "out of memory");
 }
 
 static int
@@ -633,8 +639,8 @@ op_make_sni_callback(struct shim_req *req, json_t *args, json_t *kw,
 	n = json_array_size(pairs);
 	sni = calloc(1, sizeof(*sni));
 	if (sni == NULL)
-		return shim_fail(err, SSLPORT_EFAIL, "make-sni-callback",
-		    "out of memory");
+		return shim_fail(
+		    err, SSLPORT_EFAIL, "make-sni-callback", "out of memory");
 	pthread_mutex_init(&sni->lock, NULL);
 	sni->n = n;
 	sni->names = calloc(n + 1, sizeof(*sni->names));
@@ -645,12 +651,13 @@ op_make_sni_callback(struct shim_req *req, json_t *args, json_t *kw,
 	sni->pairs = json_incref(pairs);
 	for (i = 0; i < n; i++)
 		if (sni->names == NULL || sni->answers == NULL ||
-		    sni->raises == NULL || sni->tokens == NULL || sni_pair(req, sni, i,
-		    json_array_get(pairs, i), err) < 0) {
+		    sni->raises == NULL || sni->tokens == NULL ||
+		    sni_pair(req, sni, i, json_array_get(pairs, i), err) < 0) {
 			shim_sni_free(sni);
-			return err->kind != SSLPORT_OK ? -1 : shim_fail(err,
-			    SSLPORT_EFAIL, "make-sni-callback",
-			    "out of memory");
+			return err->kind != SSLPORT_OK
+			    ? -1
+			    : shim_fail(err, SSLPORT_EFAIL, "make-sni-callback",
+			          "out of memory");
 		}
 	*result = shim_handle(req, SHIM_SNI, sni);
 	return 0;
@@ -667,22 +674,20 @@ shim_errproc_free(struct shim_errproc *ep)
 }
 
 void
-shim_errproc_call(void *arg, const char *who, const char *message,
-    struct sslport_error *err)
+shim_errproc_call(
+    void *arg, const char *who, const char *message, struct sslport_error *err)
 {
 	struct shim_errproc *ep = arg;
 
 	pthread_mutex_lock(&ep->lock);
-	json_array_append_new(ep->calls, json_pack("[o,s]", shim_sym(who),
-	    message));
+	json_array_append_new(
+	    ep->calls, json_pack("[o,s]", shim_sym(who), message));
 	pthread_mutex_unlock(&ep->lock);
 	shim_fail(err, ep->kind, who, "%s", message);
 }
 
 static const enum sslport_error_kind errproc_kinds[] = {
-	SSLPORT_ECONTRACT, SSLPORT_ENETWORK, SSLPORT_EFAIL,
-	SSLPORT_EUNSUPPORTED
-};
+    SSLPORT_ECONTRACT, SSLPORT_ENETWORK, SSLPORT_EFAIL, SSLPORT_EUNSUPPORTED};
 
 static int
 op_make_error_procedure(struct shim_req *req, json_t *args, json_t *kw,
@@ -698,7 +703,8 @@ op_make_error_procedure(struct shim_req *req, json_t *args, json_t *kw,
 	if (kind == NULL)
 		kind = shim_symbol(shim_arg(args, 0));
 	for (i = 0; kind != NULL && i < 4; i++)
-		if (strcmp(kind, sslport_error_kind_name(errproc_kinds[i])) == 0)
+		if (strcmp(kind, sslport_error_kind_name(errproc_kinds[i])) ==
+		    0)
 			break;
 	if (kind == NULL || i == 4)
 		return shim_contract(err, "make-error-procedure",
@@ -774,29 +780,17 @@ op_exit(struct shim_req *req, json_t *args, json_t *kw, json_t **result,
 	shim_shutdown(shim_req_id(req));
 }
 
-const struct shim_op shim_ops_base[] = {
-	{ "hello", op_hello },
-	{ "value", op_value },
-	{ "make-pipe", op_make_pipe },
-	{ "open-input-bytes", op_open_input_bytes },
-	{ "read-bytes", op_read_bytes },
-	{ "read-bytes-avail", op_read_bytes_avail },
-	{ "write-bytes", op_write_bytes },
-	{ "flush-output", op_flush_output },
-	{ "close-input-port", op_close_input },
-	{ "close-output-port", op_close_output },
-	{ "port-closed?", op_port_closed },
-	{ "file-stream-buffer-mode", op_buffer_mode },
-	{ "sync/timeout", op_sync_timeout },
-	{ "byte-ready?", op_byte_ready },
-	{ "make-logger", op_make_logger },
-	{ "logger-messages", op_logger_messages },
-	{ "log-messages", op_log_messages },
-	{ "make-sni-callback", op_make_sni_callback },
-	{ "make-error-procedure", op_make_error_procedure },
-	{ "procedure-calls", op_procedure_calls },
-	{ "break", op_break },
-	{ "release", op_release },
-	{ "exit", op_exit },
-	{ NULL, NULL }
-};
+const struct shim_op shim_ops_base[] = {{"hello", op_hello},
+    {"value", op_value}, {"make-pipe", op_make_pipe},
+    {"open-input-bytes", op_open_input_bytes}, {"read-bytes", op_read_bytes},
+    {"read-bytes-avail", op_read_bytes_avail}, {"write-bytes", op_write_bytes},
+    {"flush-output", op_flush_output}, {"close-input-port", op_close_input},
+    {"close-output-port", op_close_output}, {"port-closed?", op_port_closed},
+    {"file-stream-buffer-mode", op_buffer_mode},
+    {"sync/timeout", op_sync_timeout}, {"byte-ready?", op_byte_ready},
+    {"make-logger", op_make_logger}, {"logger-messages", op_logger_messages},
+    {"log-messages", op_log_messages},
+    {"make-sni-callback", op_make_sni_callback},
+    {"make-error-procedure", op_make_error_procedure},
+    {"procedure-calls", op_procedure_calls}, {"break", op_break},
+    {"release", op_release}, {"exit", op_exit}, {NULL, NULL}};

@@ -31,8 +31,8 @@ struct entry {
 	enum shim_type type;
 	void *obj;
 	long id;
-	int refs;		/* requests using it, plus one while held */
-	int held;		/* the shim's own reference: until `release` */
+	int refs; /* requests using it, plus one while held */
+	int held; /* the shim's own reference: until `release` */
 	struct entry *next;
 };
 
@@ -55,7 +55,7 @@ struct shim_req {
 	int values;
 	pthread_mutex_t lock;
 	struct sslport_break *brk;
-	int broken;		/* break arrived before the handle was made */
+	int broken; /* break arrived before the handle was made */
 	struct shim_req *next;
 };
 
@@ -337,8 +337,9 @@ shim_arg_bytes(struct shim_req *req, json_t *v, const unsigned char **out,
 	unsigned char *copy;
 	size_t n;
 
-	hex = json_is_object(v) && json_object_size(v) == 1 ?
-	    json_string_value(json_object_get(v, "bytes")) : NULL;
+	hex = json_is_object(v) && json_object_size(v) == 1
+	    ? json_string_value(json_object_get(v, "bytes"))
+	    : NULL;
 	/* The protocol's bytes are lower-case hex (spec/rpc.md). */
 	if (hex == NULL || strpbrk(hex, "ABCDEF") != NULL ||
 	    sslport_hex_string_to_bytes(hex, strlen(hex), &b, &n, NULL) < 0)
@@ -346,8 +347,7 @@ shim_arg_bytes(struct shim_req *req, json_t *v, const unsigned char **out,
 	copy = shim_req_alloc(req, n);
 	if (copy == NULL) {
 		free(b);
-		return shim_fail(err, SSLPORT_EFAIL, req->op,
-		    "out of memory");
+		return shim_fail(err, SSLPORT_EFAIL, req->op, "out of memory");
 	}
 	memcpy(copy, b, n);
 	free(b);
@@ -477,8 +477,7 @@ shim_fail(struct sslport_error *err, enum sslport_error_kind kind,
 }
 
 int
-shim_contract(struct sslport_error *err, const char *who,
-    const char *expected)
+shim_contract(struct sslport_error *err, const char *who, const char *expected)
 {
 	return shim_fail(err, SSLPORT_ECONTRACT, who,
 	    "contract violation\n  expected: %s", expected);
@@ -579,14 +578,14 @@ run(struct shim_req *req)
 		json_decref(result);
 		json_decref(args);
 		if (err.kind == SSLPORT_OK)
-			shim_fail(&err, SSLPORT_EFAIL, req->op,
-			    "out of memory");
-		return error_response(req->id,
-		    sslport_error_kind_name(err.kind), err.message);
+			shim_fail(
+			    &err, SSLPORT_EFAIL, req->op, "out of memory");
+		return error_response(
+		    req->id, sslport_error_kind_name(err.kind), err.message);
 	}
 	json_decref(args);
-	return json_pack("{s:O,s:o}", "id", req->id,
-	    req->values ? "values" : "ok", result);
+	return json_pack(
+	    "{s:O,s:o}", "id", req->id, req->values ? "values" : "ok", result);
 }
 
 static void
@@ -711,8 +710,8 @@ wait_requests(int keep, double seconds)
 	deadline.tv_sec += (time_t)seconds;
 	pthread_mutex_lock(&reqs_lock);
 	while (inflight > keep)
-		if (pthread_cond_timedwait(&reqs_done, &reqs_lock,
-		    &deadline) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&reqs_done, &reqs_lock, &deadline) ==
+		    ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&reqs_lock);
 }

@@ -14,14 +14,14 @@
 
 /* What a handle names. */
 enum shim_type {
-	SHIM_PORT = 1,		/* struct sslport_port (any port) */
-	SHIM_CTX,		/* struct sslport_ctx */
-	SHIM_LISTENER,		/* struct sslport_listener */
-	SHIM_TCP_LISTENER,	/* struct shim_tcp_listener (plain TCP) */
-	SHIM_LOGGER,		/* struct shim_logger */
-	SHIM_SNI,		/* struct shim_sni */
-	SHIM_ERRPROC,		/* struct shim_errproc */
-	SHIM_LIBRARY		/* a dlopen handle (libssl, libcrypto) */
+	SHIM_PORT = 1,     /* struct sslport_port (any port) */
+	SHIM_CTX,          /* struct sslport_ctx */
+	SHIM_LISTENER,     /* struct sslport_listener */
+	SHIM_TCP_LISTENER, /* struct shim_tcp_listener (plain TCP) */
+	SHIM_LOGGER,       /* struct shim_logger */
+	SHIM_SNI,          /* struct shim_sni */
+	SHIM_ERRPROC,      /* struct shim_errproc */
+	SHIM_LIBRARY       /* a dlopen handle (libssl, libcrypto) */
 };
 
 struct shim_req;
@@ -109,8 +109,8 @@ int shim_fail(struct sslport_error *err, enum sslport_error_kind kind,
     const char *who, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A contract error: "who: contract violation\n  expected: ...". */
-int shim_contract(struct sslport_error *err, const char *who,
-    const char *expected);
+int shim_contract(
+    struct sslport_error *err, const char *who, const char *expected);
 
 /*
  * Keep the object behind a handle alive beyond the request (for the
@@ -128,7 +128,7 @@ json_t *shim_log_messages(void);
 struct shim_logger {
 	struct sslport_logger *logger;
 	pthread_mutex_t lock;
-	json_t *messages;	/* [[level, topic, message, data], ...] */
+	json_t *messages; /* [[level, topic, message, data], ...] */
 };
 
 struct shim_logger *shim_logger_new(void);
@@ -136,13 +136,13 @@ void shim_logger_free(struct shim_logger *sl);
 
 struct shim_sni {
 	pthread_mutex_t lock;
-	json_t *pairs;		/* [[hostname, answer], ...] as sent */
+	json_t *pairs; /* [[hostname, answer], ...] as sent */
 	size_t n;
 	char **names;
-	struct sslport_ctx **answers;	/* a context, or NULL */
-	void **tokens;			/* shim_keep tokens */
+	struct sslport_ctx **answers; /* a context, or NULL */
+	void **tokens;                /* shim_keep tokens */
 	int *raises;
-	json_t *calls;		/* hostnames, in call order */
+	json_t *calls; /* hostnames, in call order */
 };
 
 /* The callback to give sslport_set_server_name_identification_callback. */
@@ -152,12 +152,12 @@ int shim_sni_call(void *arg, const char *hostname, struct sslport_ctx **choice,
 struct shim_errproc {
 	pthread_mutex_t lock;
 	enum sslport_error_kind kind;
-	json_t *calls;		/* [[who, message], ...] */
+	json_t *calls; /* [[who, message], ...] */
 };
 
 /* The sslport_error_fn to give ports->ssl-ports' #:error/ssl. */
-void shim_errproc_call(void *arg, const char *who, const char *message,
-    struct sslport_error *err);
+void shim_errproc_call(
+    void *arg, const char *who, const char *message, struct sslport_error *err);
 
 void shim_sni_free(struct shim_sni *sni);
 void shim_errproc_free(struct shim_errproc *ep);

@@ -9,12 +9,12 @@
 #include "internal.h"
 
 static const char *const kind_names[] = {
-	[SSLPORT_OK] = "ok",
-	[SSLPORT_ECONTRACT] = "exn:fail:contract",
-	[SSLPORT_ENETWORK] = "exn:fail:network",
-	[SSLPORT_EFAIL] = "exn:fail",
-	[SSLPORT_EUNSUPPORTED] = "exn:fail:unsupported",
-	[SSLPORT_EBREAK] = "exn:break",
+    [SSLPORT_OK] = "ok",
+    [SSLPORT_ECONTRACT] = "exn:fail:contract",
+    [SSLPORT_ENETWORK] = "exn:fail:network",
+    [SSLPORT_EFAIL] = "exn:fail",
+    [SSLPORT_EUNSUPPORTED] = "exn:fail:unsupported",
+    [SSLPORT_EBREAK] = "exn:break",
 };
 
 void
@@ -71,8 +71,8 @@ sslport_err(struct sslport_error *err, enum sslport_error_kind kind,
 }
 
 int
-sslport_err_contract(struct sslport_error *err, const char *who,
-    const char *expected)
+sslport_err_contract(
+    struct sslport_error *err, const char *who, const char *expected)
 {
 	return sslport_err(err, SSLPORT_ECONTRACT, who,
 	    "contract violation\n  expected: %s", expected);

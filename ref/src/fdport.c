@@ -38,8 +38,9 @@ fd_read(void *state, void *buf, size_t n, struct sslport_break *brk,
 	ssize_t r;
 
 	for (;;) {
-		if (brk != NULL && sslport_poll_fd(s->in_fd, POLLIN, -1, brk,
-		    "read-bytes", err) < 0)
+		if (brk != NULL &&
+		    sslport_poll_fd(
+		        s->in_fd, POLLIN, -1, brk, "read-bytes", err) < 0)
 			return -1;
 		r = read(s->in_fd, buf, n);
 		if (r >= 0)
@@ -47,11 +48,13 @@ fd_read(void *state, void *buf, size_t n, struct sslport_break *brk,
 		if (errno == ECONNRESET)
 			return sslport_err(err, SSLPORT_EFAIL, "read-bytes",
 			    "error reading from stream port\n  system error: "
-			    "Connection reset by peer; errno=%d", errno);
+			    "Connection reset by peer; errno=%d",
+			    errno);
 		if (errno != EINTR && errno != EAGAIN)
 			return sys_err(err, "read-bytes", "reading from");
-		if (errno == EAGAIN && sslport_poll_fd(s->in_fd, POLLIN, -1,
-		    brk, "read-bytes", err) < 0)
+		if (errno == EAGAIN &&
+		    sslport_poll_fd(
+		        s->in_fd, POLLIN, -1, brk, "read-bytes", err) < 0)
 			return -1;
 	}
 }
@@ -64,8 +67,9 @@ fd_write(void *state, const void *buf, size_t n, struct sslport_break *brk,
 	ssize_t w;
 
 	for (;;) {
-		if (brk != NULL && sslport_poll_fd(s->out_fd, POLLOUT, -1, brk,
-		    "write-bytes", err) < 0)
+		if (brk != NULL &&
+		    sslport_poll_fd(
+		        s->out_fd, POLLOUT, -1, brk, "write-bytes", err) < 0)
 			return -1;
 		w = send(s->out_fd, buf, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == ENOTSOCK)
@@ -74,8 +78,9 @@ fd_write(void *state, const void *buf, size_t n, struct sslport_break *brk,
 			return w;
 		if (errno != EINTR && errno != EAGAIN)
 			return sys_err(err, "write-bytes", "writing to");
-		if (errno == EAGAIN && sslport_poll_fd(s->out_fd, POLLOUT, -1,
-		    brk, "write-bytes", err) < 0)
+		if (errno == EAGAIN &&
+		    sslport_poll_fd(
+		        s->out_fd, POLLOUT, -1, brk, "write-bytes", err) < 0)
 			return -1;
 	}
 }
@@ -164,18 +169,18 @@ fd_out_fd(void *state)
 }
 
 static const struct sslport_port_ops fd_in_ops = {
-	.read = fd_read,
-	.wait = fd_wait,
-	.close = fd_close_in,
-	.destroy = fd_destroy,
-	.fd = fd_in_fd,
+    .read = fd_read,
+    .wait = fd_wait,
+    .close = fd_close_in,
+    .destroy = fd_destroy,
+    .fd = fd_in_fd,
 };
 
 static const struct sslport_port_ops fd_out_ops = {
-	.write = fd_write,
-	.close = fd_close_out,
-	.destroy = fd_destroy,
-	.fd = fd_out_fd,
+    .write = fd_write,
+    .close = fd_close_out,
+    .destroy = fd_destroy,
+    .fd = fd_out_fd,
 };
 
 int
@@ -188,8 +193,8 @@ sslport_fd_ports(int in_fd, int out_fd, struct sslport_port **in,
 	*in = *out = NULL;
 	s = sslport_calloc(1, sizeof(*s));
 	if (s == NULL)
-		return sslport_err(err, SSLPORT_EFAIL, "fd-ports",
-		    "out of memory");
+		return sslport_err(
+		    err, SSLPORT_EFAIL, "fd-ports", "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
 	s->in_fd = in_fd;
 	s->out_fd = out_fd;

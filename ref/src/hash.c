@@ -28,7 +28,7 @@ warn_fallback(void)
 {
 	if (atomic_exchange(&warned, 1) == 0)
 		sslport_warn("libcrypto could not be loaded (%s); SHA-1 and "
-		    "MD5 use the built-in implementation",
+		             "MD5 use the built-in implementation",
 		    sslport_libcrypto_load_fail_reason());
 }
 
@@ -76,8 +76,8 @@ digest_port(struct sslport_port *in, EVP_MD_CTX *ctx, struct fallback *fb,
 		if (fb != NULL)
 			fallback_update(fb, buf, (size_t)r);
 		else if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1) {
-			sslport_err_ossl(err, SSLPORT_EFAIL, who,
-			    "digest update failed");
+			sslport_err_ossl(
+			    err, SSLPORT_EFAIL, who, "digest update failed");
 			goto done;
 		}
 	}
@@ -97,10 +97,10 @@ hash_ossl(struct sslport_port *in, enum algo algo, unsigned char *out,
 
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
-		return sslport_err_ossl(err, SSLPORT_EFAIL, who,
-		    "out of memory");
-	if (EVP_DigestInit_ex(ctx, algo == ALGO_SHA1 ? EVP_sha1() : EVP_md5(),
-	    NULL) != 1) {
+		return sslport_err_ossl(
+		    err, SSLPORT_EFAIL, who, "out of memory");
+	if (EVP_DigestInit_ex(
+	        ctx, algo == ALGO_SHA1 ? EVP_sha1() : EVP_md5(), NULL) != 1) {
 		sslport_err_ossl(err, SSLPORT_EFAIL, who, "digest init failed");
 		goto done;
 	}
@@ -136,15 +136,15 @@ hash_port(struct sslport_port *in, enum algo algo, unsigned char *out,
 }
 
 int
-sslport_sha1_bytes(struct sslport_port *in, unsigned char out[20],
-    struct sslport_error *err)
+sslport_sha1_bytes(
+    struct sslport_port *in, unsigned char out[20], struct sslport_error *err)
 {
 	return hash_port(in, ALGO_SHA1, out, "sha1-bytes", err);
 }
 
 int
-sslport_md5_bytes(struct sslport_port *in, unsigned char out[16],
-    struct sslport_error *err)
+sslport_md5_bytes(
+    struct sslport_port *in, unsigned char out[16], struct sslport_error *err)
 {
 	return hash_port(in, ALGO_MD5, out, "md5-bytes", err);
 }
@@ -211,8 +211,8 @@ sslport_hex_string_to_bytes(const char *str, size_t slen, unsigned char **out,
 		goto bad;
 	b = malloc(slen / 2 + 1);
 	if (b == NULL)
-		return sslport_err(err, SSLPORT_EFAIL, "hex-string->bytes",
-		    "out of memory");
+		return sslport_err(
+		    err, SSLPORT_EFAIL, "hex-string->bytes", "out of memory");
 	for (i = 0; i < slen; i += 2) {
 		hi = hex_value(str[i]);
 		lo = hex_value(str[i + 1]);

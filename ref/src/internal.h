@@ -36,8 +36,8 @@ int sslport_verr(struct sslport_error *err, enum sslport_error_kind kind,
     const char *who, const char *fmt, va_list ap);
 /* A contract error in Racket's shape: "who: contract violation\n
  * expected: <expected>". */
-int sslport_err_contract(struct sslport_error *err, const char *who,
-    const char *expected);
+int sslport_err_contract(
+    struct sslport_error *err, const char *who, const char *expected);
 /*
  * Takes OpenSSL's error queue (clearing it) and formats its most specific
  * entry as " (error:...)" into buf; "" when the queue is empty.
@@ -47,8 +47,8 @@ void sslport_ossl_reason(char *buf, size_t size);
 int sslport_err_ossl(struct sslport_error *err, enum sslport_error_kind kind,
     const char *who, const char *fmt, ...) SSLPORT_PRINTF(4, 5);
 /* Copy `src` into `dst` (either may be NULL). */
-void sslport_error_copy(struct sslport_error *dst,
-    const struct sslport_error *src);
+void sslport_error_copy(
+    struct sslport_error *dst, const struct sslport_error *src);
 
 /* ---- Logging ---------------------------------------------------------- */
 
@@ -85,7 +85,7 @@ void sslport_cleanse(void *p, size_t n);
 /* ---- Breaks ----------------------------------------------------------- */
 
 struct sslport_break {
-	int fds[2];		/* a pipe: readable once triggered */
+	int fds[2]; /* a pipe: readable once triggered */
 	atomic_int triggered;
 };
 
@@ -98,10 +98,10 @@ struct sslport_port {
 	const struct sslport_port_ops *ops;
 	void *state;
 	char *name;
-	pthread_mutex_t lock;		/* closed, buffer; not held in I/O */
+	pthread_mutex_t lock; /* closed, buffer; not held in I/O */
 	int closed;
 	enum sslport_buffer_mode mode;
-	unsigned char *buf;		/* output buffer, mode LINE/BLOCK */
+	unsigned char *buf; /* output buffer, mode LINE/BLOCK */
 	size_t buflen;
 	/* Set for the two ports of an SSL connection. */
 	struct sslport_conn *conn;
@@ -130,17 +130,17 @@ int sslport_poll_fd(int fd, short events, double timeout,
 /* ---- Contexts --------------------------------------------------------- */
 
 struct sslport_alpn_list {
-	unsigned char *wire;	/* length-prefixed, as on the wire */
+	unsigned char *wire; /* length-prefixed, as on the wire */
 	size_t len;
 };
 
 struct sslport_ctx {
 	struct sslport_object obj;
 	atomic_int refs;
-	int server;			/* 1 server, 0 client */
+	int server; /* 1 server, 0 client */
 	enum sslport_protocol proto;
 	SSL_CTX *ssl_ctx;
-	pthread_mutex_t lock;		/* the fields below */
+	pthread_mutex_t lock; /* the fields below */
 	int sealed;
 	int verify_hostname;
 	struct sslport_alpn_list server_alpn;
@@ -155,8 +155,8 @@ struct sslport_ctx *sslport_ctx_ref(struct sslport_ctx *ctx);
 struct sslport_ctx *sslport_ctx_of(void *ctx_or_listener, int allow_listener,
     const char *who, struct sslport_error *err);
 /* Fails with "context is sealed" when it is. Lock held by the caller. */
-int sslport_ctx_check_unsealed(struct sslport_ctx *ctx, const char *who,
-    struct sslport_error *err);
+int sslport_ctx_check_unsealed(
+    struct sslport_ctx *ctx, const char *who, struct sslport_error *err);
 /* The ex_data index under which an SSL_CTX keeps its sslport_ctx. */
 int sslport_ctx_ex_index(void);
 /*
@@ -172,8 +172,8 @@ void sslport_keylog_attach(struct sslport_ctx *ctx);
  * "<who>: load failed from: <from> (<reason>)", exn:fail, with the first
  * error OpenSSL queued (clearing the queue); `from` is a quoted path.
  */
-int sslport_err_load(struct sslport_error *err, const char *who,
-    const char *from);
+int sslport_err_load(
+    struct sslport_error *err, const char *who, const char *from);
 
 /* ---- Connections ------------------------------------------------------ */
 
@@ -181,8 +181,8 @@ int sslport_err_load(struct sslport_error *err, const char *who,
 struct sslport_conn;
 
 /* The SSL port's connection, or a contract error naming `who`. */
-struct sslport_conn *sslport_conn_of(struct sslport_port *p, const char *who,
-    struct sslport_error *err);
+struct sslport_conn *sslport_conn_of(
+    struct sslport_port *p, const char *who, struct sslport_error *err);
 /*
  * ssl-set-verify! / ssl-try-verify! on a live connection: set the SSL
  * object's verify mode (OpenSSL's SSL_VERIFY_* bits) and renegotiate

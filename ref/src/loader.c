@@ -28,27 +28,27 @@ struct sym {
 #define SSLPORT_LIB_libssl SSLPORT_LIBSSL
 
 static const struct sym syms[] = {
-#define SSLPORT_SYM(lib, name) \
-	{ #name, SSLPORT_LIB_##lib, offsetof(struct sslport_ossl_table, name) },
+#define SSLPORT_SYM(lib, name)                                                 \
+	{#name, SSLPORT_LIB_##lib, offsetof(struct sslport_ossl_table, name)},
 #include "ossl_syms.def"
 #undef SSLPORT_SYM
 };
 
 /* Tried in order; OpenSSL 3 first.  Older libraries are refused. */
-static const char *const lib_versions[] = { "3", "", "1.1", NULL };
+static const char *const lib_versions[] = {"3", "", "1.1", NULL};
 
 #define MIN_VERSION 0x30000000L
 
 struct lib {
-	const char *name;	/* "libcrypto" */
-	const char *hide_env;	/* SSLPORT_HIDE_LIBCRYPTO */
+	const char *name;     /* "libcrypto" */
+	const char *hide_env; /* SSLPORT_HIDE_LIBCRYPTO */
 	void *handle;
 	char reason[512];
 };
 
 static struct lib libs[2] = {
-	[SSLPORT_LIBCRYPTO] = { "libcrypto", "SSLPORT_HIDE_LIBCRYPTO", NULL, "" },
-	[SSLPORT_LIBSSL] = { "libssl", "SSLPORT_HIDE_LIBSSL", NULL, "" },
+    [SSLPORT_LIBCRYPTO] = {"libcrypto", "SSLPORT_HIDE_LIBCRYPTO", NULL, ""},
+    [SSLPORT_LIBSSL] = {"libssl", "SSLPORT_HIDE_LIBSSL", NULL, ""},
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -79,7 +79,8 @@ open_versions(struct lib *lib)
 	}
 	snprintf(lib->reason, sizeof(lib->reason),
 	    "%s: could not open %s.so.3 (or another version in "
-	    "openssl-lib-versions): %s", lib->name, lib->name, dlerror());
+	    "openssl-lib-versions): %s",
+	    lib->name, lib->name, dlerror());
 	return NULL;
 }
 
@@ -95,12 +96,10 @@ bind_symbols(struct lib *lib, enum sslport_ossl_lib which)
 		p = dlsym(lib->handle, syms[i].name);
 		if (p == NULL) {
 			snprintf(lib->reason, sizeof(lib->reason),
-			    "%s: symbol %s not found", lib->name,
-			    syms[i].name);
+			    "%s: symbol %s not found", lib->name, syms[i].name);
 			return -1;
 		}
-		memcpy((char *)&sslport_ossl + syms[i].offset, &p,
-		    sizeof(p));
+		memcpy((char *)&sslport_ossl + syms[i].offset, &p, sizeof(p));
 	}
 	return 0;
 }
@@ -181,7 +180,8 @@ sslport_require_ssl(const char *who, struct sslport_error *err)
 		return 0;
 	return sslport_err(err, SSLPORT_EUNSUPPORTED, who,
 	    "requested protocol not supported;\n SSL not available; check "
-	    "`ssl-load-fail-reason'\n  reason: %s", sslport_load_fail_reason());
+	    "`ssl-load-fail-reason'\n  reason: %s",
+	    sslport_load_fail_reason());
 }
 
 int
@@ -210,7 +210,8 @@ sslport_libcrypto(void)
 const char *
 sslport_libcrypto_load_fail_reason(void)
 {
-	return sslport_libcrypto() != NULL ? NULL : libs[SSLPORT_LIBCRYPTO].reason;
+	return sslport_libcrypto() != NULL ? NULL
+	                                   : libs[SSLPORT_LIBCRYPTO].reason;
 }
 
 void *

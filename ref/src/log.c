@@ -11,11 +11,11 @@ static pthread_mutex_t process_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sslport_logger *process_logger;
 
 static const char *const level_names[] = {
-	[SSLPORT_LOG_FATAL] = "fatal",
-	[SSLPORT_LOG_ERROR] = "error",
-	[SSLPORT_LOG_WARNING] = "warning",
-	[SSLPORT_LOG_INFO] = "info",
-	[SSLPORT_LOG_DEBUG] = "debug",
+    [SSLPORT_LOG_FATAL] = "fatal",
+    [SSLPORT_LOG_ERROR] = "error",
+    [SSLPORT_LOG_WARNING] = "warning",
+    [SSLPORT_LOG_INFO] = "info",
+    [SSLPORT_LOG_DEBUG] = "debug",
 };
 
 const char *

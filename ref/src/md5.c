@@ -8,28 +8,23 @@
 #define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 
 /* Per-round shift amounts and the sine-derived constants (RFC 1321 3.4). */
-static const unsigned char shifts[64] = {
-	7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-	5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-	4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-	6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21
-};
+static const unsigned char shifts[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12,
+    17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14,
+    20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15,
+    21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
 
-static const uint32_t sines[64] = {
-	0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf,
-	0x4787c62a, 0xa8304613, 0xfd469501, 0x698098d8, 0x8b44f7af,
-	0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e,
-	0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa,
-	0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6,
-	0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8,
-	0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
-	0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
-	0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039,
-	0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244, 0x432aff97,
-	0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d,
-	0x85845dd1, 0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1,
-	0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391
-};
+static const uint32_t sines[64] = {0xd76aa478, 0xe8c7b756, 0x242070db,
+    0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501, 0x698098d8,
+    0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e,
+    0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
+    0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87,
+    0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942,
+    0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60,
+    0xbebfbc70, 0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039,
+    0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244, 0x432aff97, 0xab9423a7,
+    0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1, 0x6fa87e4f,
+    0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
+    0xeb86d391};
 
 static void
 md5_block(uint32_t h[4], const unsigned char *p)
@@ -67,8 +62,7 @@ void
 sslport_md5_init(struct sslport_md5 *c)
 {
 	static const uint32_t iv[4] = {
-		0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476
-	};
+	    0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
 
 	memcpy(c->h, iv, sizeof(iv));
 	c->bytes = 0;
@@ -100,7 +94,7 @@ void
 sslport_md5_final(struct sslport_md5 *c, unsigned char out[16])
 {
 	uint64_t bits = c->bytes * 8;
-	unsigned char pad[72] = { 0x80 };
+	unsigned char pad[72] = {0x80};
 	size_t padlen = c->fill < 56 ? 56 - c->fill : 120 - c->fill;
 	int i;
 

@@ -47,13 +47,13 @@ bytes_destroy(void *state)
 }
 
 static const struct sslport_port_ops bytes_ops = {
-	.read = bytes_read,
-	.destroy = bytes_destroy,
+    .read = bytes_read,
+    .destroy = bytes_destroy,
 };
 
 struct sslport_port *
-sslport_open_input_bytes(const void *data, size_t len,
-    struct sslport_error *err)
+sslport_open_input_bytes(
+    const void *data, size_t len, struct sslport_error *err)
 {
 	struct bytes_state *s;
 	struct sslport_port *p;
@@ -62,8 +62,8 @@ sslport_open_input_bytes(const void *data, size_t len,
 	s = sslport_calloc(1, sizeof(*s));
 	if (s == NULL || (s->data = malloc(len ? len : 1)) == NULL) {
 		free(s);
-		sslport_err(err, SSLPORT_EFAIL, "open-input-bytes",
-		    "out of memory");
+		sslport_err(
+		    err, SSLPORT_EFAIL, "open-input-bytes", "out of memory");
 		return NULL;
 	}
 	if (len > 0)
@@ -73,8 +73,8 @@ sslport_open_input_bytes(const void *data, size_t len,
 	p = sslport_port_new(SSLPORT_INPUT, &bytes_ops, s, "bytes");
 	if (p == NULL) {
 		bytes_destroy(s);
-		sslport_err(err, SSLPORT_EFAIL, "open-input-bytes",
-		    "out of memory");
+		sslport_err(
+		    err, SSLPORT_EFAIL, "open-input-bytes", "out of memory");
 	}
 	return p;
 }
@@ -85,10 +85,10 @@ struct pipe_state {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	unsigned char *ring;
-	size_t cap;		/* allocated */
+	size_t cap; /* allocated */
 	size_t start;
 	size_t len;
-	size_t limit;		/* 0: none */
+	size_t limit; /* 0: none */
 	int in_closed;
 	int out_closed;
 	int refs;
@@ -97,8 +97,7 @@ struct pipe_state {
 /* Waits on the condition; with a break handle, wakes to look at it. */
 static int
 pipe_wait_cond(struct pipe_state *s, struct sslport_break *brk,
-    const struct timespec *deadline, const char *who,
-    struct sslport_error *err)
+    const struct timespec *deadline, const char *who, struct sslport_error *err)
 {
 	struct timespec ts;
 
@@ -114,8 +113,10 @@ pipe_wait_cond(struct pipe_state *s, struct sslport_break *brk,
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	if (deadline != NULL && (deadline->tv_sec < ts.tv_sec ||
-	    (deadline->tv_sec == ts.tv_sec && deadline->tv_nsec < ts.tv_nsec)))
+	if (deadline != NULL &&
+	    (deadline->tv_sec < ts.tv_sec ||
+	        (deadline->tv_sec == ts.tv_sec &&
+	            deadline->tv_nsec < ts.tv_nsec)))
 		ts = *deadline;
 	pthread_cond_timedwait(&s->changed, &s->lock, &ts);
 	return 0;
@@ -202,13 +203,14 @@ pipe_write(void *state, const void *buf, size_t n, struct sslport_break *brk,
 		pthread_mutex_unlock(&s->lock);
 		return sslport_err(err, SSLPORT_EFAIL, "write-bytes",
 		    "error writing to stream port\n  system error: Broken "
-		    "pipe; errno=%d", EPIPE);
+		    "pipe; errno=%d",
+		    EPIPE);
 	}
 	k = pipe_room(s, n);
 	if (pipe_grow(s, k) < 0) {
 		pthread_mutex_unlock(&s->lock);
-		return sslport_err(err, SSLPORT_EFAIL, "write-bytes",
-		    "out of memory");
+		return sslport_err(
+		    err, SSLPORT_EFAIL, "write-bytes", "out of memory");
 	}
 	end = (s->start + s->len) % s->cap;
 	first = s->cap - end < k ? s->cap - end : k;
@@ -245,12 +247,13 @@ pipe_wait(void *state, double timeout, struct sslport_break *brk,
 		if (ready || timeout == 0)
 			break;
 		clock_gettime(CLOCK_REALTIME, &now);
-		if (timeout > 0 && (now.tv_sec > deadline.tv_sec ||
-		    (now.tv_sec == deadline.tv_sec &&
-		    now.tv_nsec >= deadline.tv_nsec)))
+		if (timeout > 0 &&
+		    (now.tv_sec > deadline.tv_sec ||
+		        (now.tv_sec == deadline.tv_sec &&
+		            now.tv_nsec >= deadline.tv_nsec)))
 			break;
 		if (pipe_wait_cond(s, brk, timeout > 0 ? &deadline : NULL,
-		    "sync", err) < 0) {
+		        "sync", err) < 0) {
 			pthread_mutex_unlock(&s->lock);
 			return -1;
 		}
@@ -308,16 +311,16 @@ pipe_destroy(void *state)
 }
 
 static const struct sslport_port_ops pipe_in_ops = {
-	.read = pipe_read,
-	.wait = pipe_wait,
-	.close = pipe_close_in,
-	.destroy = pipe_destroy,
+    .read = pipe_read,
+    .wait = pipe_wait,
+    .close = pipe_close_in,
+    .destroy = pipe_destroy,
 };
 
 static const struct sslport_port_ops pipe_out_ops = {
-	.write = pipe_write,
-	.close = pipe_close_out,
-	.destroy = pipe_destroy,
+    .write = pipe_write,
+    .close = pipe_close_out,
+    .destroy = pipe_destroy,
 };
 
 int
@@ -330,8 +333,8 @@ sslport_make_pipe(size_t limit, struct sslport_port **in,
 	*in = *out = NULL;
 	s = sslport_calloc(1, sizeof(*s));
 	if (s == NULL)
-		return sslport_err(err, SSLPORT_EFAIL, "make-pipe",
-		    "out of memory");
+		return sslport_err(
+		    err, SSLPORT_EFAIL, "make-pipe", "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->changed, NULL);
 	s->limit = limit;

@@ -73,14 +73,14 @@ sslport_port_direction(const struct sslport_port *p)
 }
 
 static int
-check_open(struct sslport_port *p, enum sslport_direction dir,
-    const char *who, struct sslport_error *err)
+check_open(struct sslport_port *p, enum sslport_direction dir, const char *who,
+    struct sslport_error *err)
 {
 	int closed;
 
 	if (p == NULL || p->obj.type != SSLPORT_OBJ_PORT || p->dir != dir)
-		return sslport_err_contract(err, who, dir == SSLPORT_INPUT ?
-		    "input-port?" : "output-port?");
+		return sslport_err_contract(err, who,
+		    dir == SSLPORT_INPUT ? "input-port?" : "output-port?");
 	pthread_mutex_lock(&p->lock);
 	closed = p->closed;
 	pthread_mutex_unlock(&p->lock);
@@ -103,15 +103,15 @@ sslport_port_read_brk(struct sslport_port *p, void *buf, size_t n,
 }
 
 ssize_t
-sslport_port_read(struct sslport_port *p, void *buf, size_t n,
-    struct sslport_error *err)
+sslport_port_read(
+    struct sslport_port *p, void *buf, size_t n, struct sslport_error *err)
 {
 	return sslport_port_read_brk(p, buf, n, NULL, err);
 }
 
 ssize_t
-sslport_port_read_full(struct sslport_port *p, void *buf, size_t n,
-    struct sslport_error *err)
+sslport_port_read_full(
+    struct sslport_port *p, void *buf, size_t n, struct sslport_error *err)
 {
 	size_t got = 0;
 	ssize_t r;
@@ -179,8 +179,8 @@ buffer_bytes(struct sslport_port *p, const void *data, size_t n,
 	nb = realloc(p->buf, p->buflen + n);
 	if (nb == NULL) {
 		pthread_mutex_unlock(&p->lock);
-		return sslport_err(err, SSLPORT_EFAIL, "write-bytes",
-		    "out of memory");
+		return sslport_err(
+		    err, SSLPORT_EFAIL, "write-bytes", "out of memory");
 	}
 	memcpy(nb + p->buflen, data, n);
 	p->buf = nb;
@@ -250,8 +250,8 @@ sslport_port_close(struct sslport_port *p, struct sslport_error *err)
 	pthread_mutex_lock(&p->lock);
 	p->closed = 1;
 	pthread_mutex_unlock(&p->lock);
-	if (p->ops->close != NULL && p->ops->close(p->state,
-	    rv < 0 ? NULL : err) < 0)
+	if (p->ops->close != NULL &&
+	    p->ops->close(p->state, rv < 0 ? NULL : err) < 0)
 		rv = -1;
 	return rv;
 }
@@ -280,8 +280,8 @@ sslport_port_wait_brk(struct sslport_port *p, double timeout,
 }
 
 int
-sslport_port_wait(struct sslport_port *p, double timeout,
-    struct sslport_error *err)
+sslport_port_wait(
+    struct sslport_port *p, double timeout, struct sslport_error *err)
 {
 	return sslport_port_wait_brk(p, timeout, NULL, err);
 }
@@ -304,8 +304,8 @@ sslport_port_set_buffer_mode(struct sslport_port *p,
 {
 	sslport_error_clear(err);
 	if (p == NULL || p->obj.type != SSLPORT_OBJ_PORT)
-		return sslport_err_contract(err, "file-stream-buffer-mode",
-		    "port?");
+		return sslport_err_contract(
+		    err, "file-stream-buffer-mode", "port?");
 	if (mode != SSLPORT_BUFFER_NONE && mode != SSLPORT_BUFFER_LINE &&
 	    mode != SSLPORT_BUFFER_BLOCK)
 		return sslport_err_contract(err, "file-stream-buffer-mode",
@@ -388,8 +388,8 @@ timeout_ms(double timeout)
 }
 
 int
-sslport_poll_fd(int fd, short events, double timeout,
-    struct sslport_break *brk, const char *who, struct sslport_error *err)
+sslport_poll_fd(int fd, short events, double timeout, struct sslport_break *brk,
+    const char *who, struct sslport_error *err)
 {
 	struct pollfd pfd[2];
 	nfds_t n = 1;
@@ -404,15 +404,15 @@ sslport_poll_fd(int fd, short events, double timeout,
 	}
 	for (;;) {
 		if (sslport_break_is_triggered(brk))
-			return sslport_err(err, SSLPORT_EBREAK, who,
-			    "user break");
+			return sslport_err(
+			    err, SSLPORT_EBREAK, who, "user break");
 		r = poll(pfd, n, timeout_ms(timeout));
 		if (r >= 0 || errno != EINTR)
 			break;
 	}
 	if (r < 0)
-		return sslport_err(err, SSLPORT_EFAIL, who, "poll: %s",
-		    strerror(errno));
+		return sslport_err(
+		    err, SSLPORT_EFAIL, who, "poll: %s", strerror(errno));
 	if (sslport_break_is_triggered(brk))
 		return sslport_err(err, SSLPORT_EBREAK, who, "user break");
 	return r > 0 && pfd[0].revents != 0;

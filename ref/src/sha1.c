@@ -49,8 +49,7 @@ void
 sslport_sha1_init(struct sslport_sha1 *c)
 {
 	static const uint32_t iv[5] = {
-		0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0
-	};
+	    0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
 
 	memcpy(c->h, iv, sizeof(iv));
 	c->bytes = 0;
@@ -82,7 +81,7 @@ void
 sslport_sha1_final(struct sslport_sha1 *c, unsigned char out[20])
 {
 	uint64_t bits = c->bytes * 8;
-	unsigned char pad[72] = { 0x80 };
+	unsigned char pad[72] = {0x80};
 	size_t padlen = c->fill < 56 ? 56 - c->fill : 120 - c->fill;
 	int i;
 
