@@ -68,6 +68,7 @@ static int conn_raise(struct sslport_conn *c, const char *who,
     struct sslport_error *err, const char *fmt, ...) SSLPORT_PRINTF(4, 5);
 static int opt_raise(const struct sslport_wrap_options *opt, const char *who,
     struct sslport_error *err, const char *fmt, ...) SSLPORT_PRINTF(4, 5);
+static void conn_tls_fail(struct sslport_conn *c, const char *reason);
 
 static int
 conn_raise(struct sslport_conn *c, const char *who, struct sslport_error *err,
@@ -130,7 +131,11 @@ tls_reason(char *buf, size_t size, unsigned long *code)
 
 /* ---- Output queue ----------------------------------------------------- */
 
-/* Move the ciphertext OpenSSL wrote into the queue.  Lock held. */
+/*
+ * Move the ciphertext OpenSSL wrote into the queue.  Lock held.  Without
+ * memory for it the connection fails: a record left behind would never
+ * be sent, and the peer would wait for it forever.
+ */
 static int
 conn_take_output(struct sslport_conn *c)
 {
@@ -140,8 +145,10 @@ conn_take_output(struct sslport_conn *c)
 
 	while (c->ssl != NULL && (n = BIO_ctrl_pending(c->wbio)) > 0) {
 		ch = malloc(sizeof(*ch) + n);
-		if (ch == NULL)
+		if (ch == NULL) {
+			conn_tls_fail(c, " (out of memory)");
 			return -1;
+		}
 		r = BIO_read(c->wbio, ch->data, (int)n);
 		ch->len = r > 0 ? (size_t)r : 0;
 		ch->next = NULL;
@@ -252,17 +259,26 @@ conn_kick(struct sslport_conn *c, struct sslport_break *brk,
 
 /* ---- Input ------------------------------------------------------------ */
 
-static void
-conn_feed(struct sslport_conn *c, ssize_t n)
+/*
+ * Give what was read to OpenSSL.  Bytes it cannot take (no memory for
+ * them) are lost to the stream, so the input fails for good.
+ */
+static int
+conn_feed(struct sslport_conn *c, ssize_t n, struct sslport_error *err)
 {
 	if (c->ssl == NULL)
-		return;
-	if (n > 0) {
-		BIO_write(c->rbio, c->inbuf, (int)n);
-	} else {
+		return 0;
+	if (n <= 0) {
 		c->under_eof = 1;
 		BIO_set_mem_eof_return(c->rbio, 0);
+		return 0;
 	}
+	if (BIO_write(c->rbio, c->inbuf, (int)n) == (int)n)
+		return 0;
+	c->in_failed = 1;
+	sslport_err(&c->in_err, SSLPORT_EFAIL, "read-bytes", "out of memory");
+	sslport_error_copy(err, &c->in_err);
+	return -1;
 }
 
 /*
@@ -297,8 +313,8 @@ conn_pull(struct sslport_conn *c, double timeout, struct sslport_break *brk,
 		sslport_error_copy(err, &e);
 		return -1;
 	}
-	if (r > 0)
-		conn_feed(c, n);
+	if (r > 0 && conn_feed(c, n, err) < 0)
+		return -1;
 	return r > 0;
 }
 
@@ -413,7 +429,8 @@ conn_tls_read(struct sslport_conn *c, void *buf, size_t n, int peek)
 	e = SSL_get_error(c->ssl, r);
 	if (r <= 0 && e != SSL_ERROR_WANT_READ && e != SSL_ERROR_ZERO_RETURN)
 		tls_reason(reason, sizeof(reason), &code);
-	conn_take_output(c);
+	if (conn_take_output(c) < 0)
+		return -1;
 	if (r > 0)
 		return r;
 	if (e == SSL_ERROR_ZERO_RETURN)
@@ -506,7 +523,8 @@ conn_tls_write(struct sslport_conn *c, const void *buf, size_t n)
 	e = SSL_get_error(c->ssl, r);
 	if (r <= 0 && e != SSL_ERROR_WANT_READ)
 		tls_reason(reason, sizeof(reason), &code);
-	conn_take_output(c);
+	if (conn_take_output(c) < 0)
+		return -1;
 	if (r > 0)
 		return r;
 	if (e == SSL_ERROR_WANT_READ && !c->under_eof)
@@ -1048,7 +1066,8 @@ conn_handshake_step(struct sslport_conn *c, const char *who, const char *what,
 	ecode = SSL_get_error(c->ssl, r);
 	if (r != 1 && ecode != SSL_ERROR_WANT_READ)
 		tls_reason(reason, sizeof(reason), &code);
-	conn_take_output(c);
+	if (conn_take_output(c) < 0)
+		return conn_raise(c, who, err, "%s%s", what, c->tls_reason);
 	if (r == 1)
 		return 1;
 	if (ecode == SSL_ERROR_WANT_READ && !c->under_eof) {
@@ -1269,7 +1288,9 @@ conn_renegotiate_step(
 	ecode = SSL_get_error(c->ssl, r);
 	if (r != 1 && ecode != SSL_ERROR_WANT_READ)
 		tls_reason(reason, sizeof(reason), &code);
-	conn_take_output(c);
+	if (conn_take_output(c) < 0)
+		return sslport_err(
+		    err, SSLPORT_EFAIL, who, "failed%s", c->tls_reason);
 	/* Our flight first (a HelloRequest is no handshake state of its
 	 * own, so conn_await_input would not send it). */
 	if (conn_kick(c, NULL, &e) < 0)
