@@ -3,10 +3,17 @@
  * arbitrary input.  Each line of the input is one request, run in order
  * on this thread as the shim would run it (ref/shim/shim.c built with
  * SSLPORT_FUZZ); handles made by one line can be used by the next, and
- * all are freed when the input ends.  Ops that wait on the network, on a
- * peer or on the clock, and `exit`, are not run: their argument checking
- * is reached through the suite instead.
+ * all are freed when the input ends.  Each input starts afresh: handles
+ * numbered from h1, an empty process log, the default verify sources
+ * of the start.
+ *
+ * Ops that wait on the network, on a peer or on the clock, and `exit`,
+ * are not run: their argument checking is reached through the suite
+ * instead.  Reading, writing and hashing ports wait only on a pipe, so
+ * they run while the input has made no pipe: the only ports then are
+ * bytes ports, which never block.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sslport.h"
@@ -18,21 +25,60 @@ void shim_fuzz_request(
     const char *line, size_t len, int (*allow)(const char *));
 void shim_fuzz_reset(void);
 
-static const char *const waiting_ops[] = {"exit", "read-bytes",
-    "read-bytes-avail", "write-bytes", "sync/timeout", "sha1", "sha1-bytes",
-    "md5", "md5-bytes", "ssl-connect", "ssl-connect/enable-break", "ssl-listen",
-    "ssl-accept", "ssl-accept/enable-break", "ports->ssl-ports", "tcp-listen",
-    "tcp-accept", "tcp-connect", NULL};
+static const char *const waiting_ops[] = {"exit", "sync/timeout", "ssl-connect",
+    "ssl-connect/enable-break", "ssl-listen", "ssl-accept",
+    "ssl-accept/enable-break", "ports->ssl-ports", "tcp-listen", "tcp-accept",
+    "tcp-connect", NULL};
+
+static const char *const port_ops[] = {"read-bytes", "read-bytes-avail",
+    "write-bytes", "sha1", "sha1-bytes", "md5", "md5-bytes", NULL};
+
+/* Whether this input has asked for a pipe. */
+static int made_pipe;
+
+static int
+listed(const char *op, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(op, list[i]) == 0)
+			return 1;
+	return 0;
+}
 
 static int
 allow(const char *op)
 {
-	size_t i;
+	if (strcmp(op, "make-pipe") == 0)
+		made_pipe = 1;
+	if (listed(op, port_ops))
+		return !made_pipe;
+	return !listed(op, waiting_ops);
+}
 
-	for (i = 0; waiting_ops[i] != NULL; i++)
-		if (strcmp(op, waiting_ops[i]) == 0)
-			return 0;
-	return 1;
+/*
+ * The process-wide default verify sources, as they were at the start:
+ * the test root and certs/ca-dir rather than the system's store, so that
+ * the inputs run the same everywhere, and quickly.
+ */
+static void
+keep_default_sources(int restore)
+{
+	static struct sslport_source *srcs;
+	static size_t n;
+	static int kept;
+	struct sslport_error err;
+
+	if (!kept) {
+		setenv("SSL_CERT_FILE", "certs/root-ca.pem", 1);
+		setenv("SSL_CERT_DIR", "certs/ca-dir", 1);
+		if (sslport_default_verify_sources(&srcs, &n, &err) != 0)
+			abort();
+		kept = 1;
+	}
+	if (restore && sslport_set_default_verify_sources(srcs, n, &err) != 0)
+		abort();
 }
 
 int
@@ -43,6 +89,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	const char *nl;
 	int n;
 
+	keep_default_sources(0);
+	made_pipe = 0;
 	for (n = 0; line < end && n < FUZZ_MAX_LINES; n++) {
 		nl = memchr(line, '\n', (size_t)(end - line));
 		if (nl == NULL)
@@ -51,5 +99,6 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		line = nl + 1;
 	}
 	shim_fuzz_reset();
+	keep_default_sources(1);
 	return 0;
 }

@@ -781,7 +781,7 @@ shim_log_messages(void)
 /*
  * For ref/fuzz/fuzz_shim.c: decode one request line and run it on this
  * thread, as the loop below would, when `allow` accepts its op; the
- * answer is encoded and dropped.  shim_fuzz_reset frees every handle.
+ * answer is encoded and dropped.
  */
 void
 shim_fuzz_request(const char *line, size_t len, int (*allow)(const char *))
@@ -809,10 +809,20 @@ shim_fuzz_request(const char *line, size_t len, int (*allow)(const char *))
 	req_free(req);
 }
 
+/*
+ * Each input starts as a new shim would: handles numbered from h1 again
+ * (so that a seed's handles name what it made) and an empty process log.
+ */
 void
 shim_fuzz_reset(void)
 {
 	free_everything();
+	pthread_mutex_lock(&table_lock);
+	next_handle = 1;
+	pthread_mutex_unlock(&table_lock);
+	sslport_set_process_logger(NULL);
+	shim_logger_free(process_log);
+	process_log = NULL;
 }
 
 #else
