@@ -1,10 +1,10 @@
 /*
  * fuzz_keys.c: ssl-load-private-key! on arbitrary bytes.  The first byte
- * picks the form: bit 0 rsa?, bit 1 asn1? (DER, read from a file, since
- * the data form is PEM only), bit 2 a file path rather than (data bytes),
- * bit 3 a server context that already holds a certificate, so that the
- * key is also checked against it.  Every outcome is a loaded key or a
- * clean exn:fail.
+ * picks the form: bit 0 rsa?, bit 1 asn1? (DER), bit 2 a file path
+ * rather than (data bytes) (DER as data is refused: only a path reads
+ * DER), bit 3 a server context that already holds a certificate, so that
+ * the key is also checked against it.  Every outcome is a loaded key or
+ * a clean exn:fail.
  */
 #include "fuzzutil.h"
 
@@ -13,7 +13,7 @@
 /*
  * Two contexts, made once and kept: a key load replaces the key before
  * it.  The certificate is read from the repository root, where make runs
- * the target; without it the check is simply not reached.
+ * the target.
  */
 static struct sslport_ctx *
 context(int with_cert)
@@ -26,9 +26,12 @@ context(int with_cert)
 		    SSLPORT_PROTO_AUTO, NULL, NULL, &err);
 		if (ctx[with_cert] == NULL)
 			abort();
-		if (with_cert)
-			sslport_load_certificate_chain(
-			    ctx[with_cert], FUZZ_CERT_PEM, &err);
+		if (with_cert &&
+		    sslport_load_certificate_chain(
+		        ctx[with_cert], FUZZ_CERT_PEM, &err) != 0) {
+			fprintf(stderr, "fuzz_keys: %s\n", err.message);
+			abort();
+		}
 	}
 	return ctx[with_cert];
 }
@@ -48,7 +51,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	size--;
 	rsa = flags & 1;
 	asn1 = (flags >> 1) & 1;
-	if (asn1 || (flags & 4))
+	if (flags & 4)
 		src.path = fuzz_file(data, size);
 	else {
 		src.data = data;
