@@ -201,3 +201,4 @@ include mk/man.mk
 include mk/examples.mk
 include mk/report.mk
 include mk/bench.mk
+include mk/mutants.mk
