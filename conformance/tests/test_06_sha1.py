@@ -5,10 +5,11 @@ fixtures/hash-vectors.json and are themselves checked against hashlib.
 """
 
 import random
+import string
 
 import pytest
 
-from harness import EOF, Symbol
+from harness import EOF, ShimError, Symbol
 from harness.hashing import (
     MAX_ONE_BYTE_SIZE,
     check_inputs,
@@ -251,6 +252,26 @@ NOT_HEX = ["zz", "0g", "g0", " 0", "12 34", "1234 ", "0x00", "12\n", "\u00e91", 
 @pytest.mark.parametrize("text", NOT_HEX)
 def test_hex_string_to_bytes_rejects_non_hex(shim, text):
     expect_error("exn:fail:contract", shim, "hex-string->bytes", text)
+
+
+# Every other ASCII character but NUL, which a C shim's string cannot hold:
+# among them each neighbour of a digit range ("/", ":", "@", "G", "`", "g").
+NOT_HEX_ASCII = [chr(c) for c in range(1, 128) if chr(c) not in string.hexdigits]
+
+
+@pytest.mark.spec("S6.unhex.5")
+def test_hex_string_to_bytes_rejects_every_other_ascii_character(shim):
+    wrong = []
+    for c in NOT_HEX_ASCII:
+        for text in (c + "0", "0" + c):
+            try:
+                wrong.append("%r answered %r" % (text, shim.call("hex-string->bytes", text)))
+            except ShimError as error:
+                if error.kind != "exn:fail:contract":
+                    wrong.append("%r raised %s (%s)" % (text, error.kind, error.message))
+    assert not wrong, "hex-string->bytes took characters that are not hexadecimal digits: " + (
+        "; ".join(wrong)
+    )
 
 
 @pytest.mark.spec("S6.unhex.6")
