@@ -285,6 +285,8 @@ def main():
             os._exit(0)
         worker = threading.Thread(target=run_request, args=(request,), daemon=True)
         worker.start()
+        # Keep only the requests still in flight: a long run makes many.
+        WORKERS[:] = [w for w in WORKERS if w.is_alive()]
         WORKERS.append(worker)
     # End of input without exit: let requests in flight answer, briefly.
     deadline = time.monotonic() + 2.0
