@@ -173,6 +173,7 @@ conn_discard_output(struct sslport_conn *c)
 	}
 	c->qtail = NULL;
 	c->qbytes = 0;
+	c->flight = 0;
 }
 
 static void
@@ -234,6 +235,7 @@ conn_drain(struct sslport_conn *c, struct sslport_break *brk,
 		if (conn_write_chunk(c, ch, brk, &e) < 0)
 			goto fail;
 	}
+	c->flight = 0;
 	if (conn_flush_under(c, &e) < 0)
 		goto fail;
 	rv = 0;
@@ -346,17 +348,18 @@ conn_cond_wait(struct sslport_conn *c, double deadline,
 
 /*
  * Whether queued output must go out before this thread waits for input:
- * only while a handshake or renegotiation runs, when the peer waits for
- * our flight.  Other output (a TLS 1.3 server's session tickets, key
- * update answers, alerts) goes with the next write, flush or close: a
- * reader blocked on sending it could stall two ends that each write
- * before they read.
+ * only while a handshake or renegotiation runs, or when the read that
+ * ended one left our last flight (a resumed renegotiation ends with the
+ * client's Finished), since the peer waits for it.  Other output (a TLS
+ * 1.3 server's session tickets, key update answers, alerts) goes with
+ * the next write, flush or close: a reader blocked on sending it could
+ * stall two ends that each write before they read.
  */
 static int
 conn_must_send(struct sslport_conn *c)
 {
 	return !c->flushing && c->qhead != NULL && c->ssl != NULL &&
-	    SSL_in_init(c->ssl);
+	    (c->flight || SSL_in_init(c->ssl));
 }
 
 /*
@@ -423,6 +426,7 @@ conn_tls_read(struct sslport_conn *c, void *buf, size_t n, int peek)
 	char reason[320];
 	unsigned long code;
 	int r, e, len = n > INT_MAX ? INT_MAX : (int)n;
+	int in_init = SSL_in_init(c->ssl);
 
 	ERR_clear_error();
 	r = peek ? SSL_peek(c->ssl, buf, len) : SSL_read(c->ssl, buf, len);
@@ -431,6 +435,8 @@ conn_tls_read(struct sslport_conn *c, void *buf, size_t n, int peek)
 		tls_reason(reason, sizeof(reason), &code);
 	if (conn_take_output(c) < 0)
 		return -1;
+	if (in_init && c->qhead != NULL)
+		c->flight = 1;
 	if (r > 0)
 		return r;
 	if (e == SSL_ERROR_ZERO_RETURN)

@@ -45,6 +45,7 @@ struct sslport_conn {
 	struct conn_chunk *qtail;
 	size_t qbytes;
 	int flushing;
+	int flight;     /* the queue ends a handshake: send it before reading */
 	int out_failed; /* the underlying output failed */
 	struct sslport_error out_err;
 
