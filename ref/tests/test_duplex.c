@@ -132,17 +132,6 @@ socket_pair(struct sslport_ctx *sctx, struct test_wrap *client,
 	return 0;
 }
 
-/* Join with a deadline; a thread still running means a deadlock. */
-static int
-join_by(pthread_t t, double deadline)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(deadline - test_now()) + 1;
-	return pthread_timedjoin_np(t, NULL, &ts);
-}
-
 static void
 check_job(const struct duplex_case *tc, const char *what, const struct job *j)
 {
@@ -178,7 +167,7 @@ run_jobs(const struct duplex_case *tc, struct test_wrap *c, struct test_wrap *s)
 		pthread_create(&t[i], NULL, fn[i], &jobs[i]);
 	}
 	for (i = 0; i < 4; i++) {
-		if (join_by(t[i], deadline) != 0) {
+		if (test_join_by(t[i], deadline) != 0) {
 			test_fail(tc->name,
 			    "%s still running after %.0f s: "
 			    "deadlock",

@@ -122,16 +122,6 @@ server_calls(void *arg)
 	return NULL;
 }
 
-static int
-join_by(pthread_t t, double deadline)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(deadline - test_now()) + 1;
-	return pthread_timedjoin_np(t, NULL, &ts);
-}
-
 static void
 check_case(
     const struct reneg_case *tc, struct test_wrap *c, struct test_wrap *s)
@@ -146,7 +136,7 @@ check_case(
 	pthread_create(&t[0], NULL, server_calls, &parts[0]);
 	pthread_create(&t[1], NULL, client_reads, &parts[1]);
 	for (i = 0; i < 2; i++) {
-		if (join_by(t[i], deadline) != 0) {
+		if (test_join_by(t[i], deadline) != 0) {
 			test_fail(tc->name,
 			    "%s still waits after %.0f s: deadlock", who[i],
 			    MAX_SECONDS);

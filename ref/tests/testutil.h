@@ -39,6 +39,17 @@ test_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Join with a deadline (test_now's clock); non-zero if still running. */
+static inline int
+test_join_by(pthread_t t, double deadline)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(deadline - test_now()) + 1;
+	return pthread_timedjoin_np(t, NULL, &ts);
+}
+
 /* A file of the test PKI: $SSLPORT_CERTS or certs/ at the top. */
 static inline const char *
 test_cert(const char *file)
