@@ -1330,8 +1330,11 @@ conn_renegotiate(
 	int r;
 
 	/* A server that verifies clients must name its sessions'
-	 * context, as contexts do when verification is set on them. */
+	 * context, as contexts do when verification is set on them.  A
+	 * named session could be resumed, and a resumed handshake asks for
+	 * no certificate: this one must be a full handshake. */
 	ERR_clear_error();
+	SSL_set_options(c->ssl, SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
 	if (SSL_set_session_id_context(c->ssl, sid_ctx, sizeof(sid_ctx) - 1) !=
 	        1 ||
 	    SSL_renegotiate(c->ssl) != 1)
