@@ -1377,7 +1377,8 @@ sslport_conn_set_verify(struct sslport_conn *c, int mode, const char *who,
 		goto done;
 	}
 	SSL_set_verify(c->ssl, mode,
-	    mode == SSL_VERIFY_PEER ? sslport_verify_accept_any : NULL);
+	    mode == SSL_VERIFY_PEER ? sslport_verify_accept_any
+	                            : sslport_verify_as_is);
 	if (mode == SSL_VERIFY_NONE)
 		rv = 0;
 	else if (c->server && c->version <= TLS1_2_VERSION)

@@ -166,6 +166,8 @@ int sslport_ctx_ex_index(void);
  * which still fails (D.try-verify.2).  Give it with SSL_VERIFY_PEER.
  */
 int sslport_verify_accept_any(int ok, X509_STORE_CTX *store);
+/* OpenSSL's own verdict, for SSL_set_verify, which ignores NULL. */
+int sslport_verify_as_is(int ok, X509_STORE_CTX *store);
 /* Installs the key-log callback (keylog.c) on a new context's SSL_CTX. */
 void sslport_keylog_attach(struct sslport_ctx *ctx);
 /*

@@ -33,6 +33,7 @@ static const struct reneg_case {
     {"unverifying context, set, none", NONE, NULL, SET, 0, 0},
     {"trying context, set, trusted", TRY, "client", SET, 1, 1},
     {"trying context, set, none", TRY, NULL, SET, 0, 0},
+    {"trying context, set, untrusted", TRY, "client-untrusted", SET, 0, 0},
     {"trying context, try, none", TRY, NULL, TRY, 1, 0},
     {"trying context, try, untrusted", TRY, "client-untrusted", TRY, 1, 0},
     {"verifying context, set, trusted", SET, "client", SET, 1, 1},
