@@ -6,8 +6,9 @@
  * end-of-file when the input runs out.  Whatever the bytes, the call
  * returns: ports, or a clean exn:fail through the default error
  * procedure.  When the handshake completes, the SSL ports are used as a
- * program would: the peer's certificate and names, channel bindings,
- * ALPN, a write, reading to end-of-file, and closing.
+ * program would: a renegotiation (server context 2), the peer's
+ * certificate and names, channel bindings, ALPN, a write, reading to
+ * end-of-file, and closing.
  *
  * Randomness is repeatable (fuzzrand.h), so that the seeds, which
  * ref/fuzz/record.c records from the reference talking to itself with
@@ -89,6 +90,8 @@ fuzz_server_asks(struct sslport_ctx *ctx, int require)
 		abort();
 }
 
+static struct sslport_ctx *fuzz_server_context(int which);
+
 /*
  * The SNI callback of server context 1: "ecdsa.example" switches to
  * context 0, "refuse.example" fails the handshake, other names keep it.
@@ -103,7 +106,7 @@ fuzz_sni(void *arg, const char *hostname, struct sslport_ctx **choice,
 		return -1;
 	}
 	if (strcmp(hostname, "ecdsa.example") == 0)
-		*choice = arg;
+		*choice = fuzz_server_context(0);
 	return 0;
 }
 
@@ -114,28 +117,71 @@ fuzz_sni(void *arg, const char *hostname, struct sslport_ctx **choice,
  * intermediate), ALPN, a client certificate required.
  */
 static struct sslport_ctx *
-fuzz_server_context(int which)
+fuzz_server_make(int which)
 {
-	static struct sslport_ctx *ctx[FUZZ_SERVER_CONTEXTS];
 	struct sslport_error err;
+	struct sslport_ctx *ctx;
 
-	if (ctx[0] == NULL) {
-		ctx[0] = fuzz_server_new(SSLPORT_PROTO_AUTO,
-		    "server-ecdsa-p256", "server-ecdsa-p256");
-		fuzz_keylog(ctx[0]);
-		ctx[1] = fuzz_server_new(
+	switch (which) {
+	case 0:
+		ctx = fuzz_server_new(SSLPORT_PROTO_AUTO, "server-ecdsa-p256",
+		    "server-ecdsa-p256");
+		fuzz_keylog(ctx);
+		break;
+	case 1:
+		ctx = fuzz_server_new(
 		    SSLPORT_PROTO_AUTO, "server-rsa", "server-rsa");
 		if (sslport_set_server_name_identification_callback(
-		        ctx[1], fuzz_sni, ctx[0], &err) != 0)
+		        ctx, fuzz_sni, NULL, &err) != 0)
 			abort();
-		ctx[2] = fuzz_server_new(
+		break;
+	case 2:
+		ctx = fuzz_server_new(
 		    SSLPORT_PROTO_TLS12, "server-rsa", "server-rsa");
-		fuzz_server_asks(ctx[2], 0);
-		ctx[3] = fuzz_server_new(SSLPORT_PROTO_AUTO,
+		fuzz_server_asks(ctx, 0);
+		break;
+	default:
+		ctx = fuzz_server_new(SSLPORT_PROTO_AUTO,
 		    "server-loopback-chain", "server-loopback");
-		fuzz_server_asks(ctx[3], 1);
+		fuzz_server_asks(ctx, 1);
+		break;
 	}
-	return ctx[which % FUZZ_SERVER_CONTEXTS];
+	return ctx;
+}
+
+static struct sslport_ctx *fuzz_server_ctx[FUZZ_SERVER_CONTEXTS];
+
+/*
+ * Made before the handshake draws its first random byte: all of them,
+ * since the SNI callback may switch to another during the handshake.
+ * Each from the start of the stream, since what a context draws (its
+ * session ticket keys) shows in the handshake.
+ */
+static struct sslport_ctx *
+fuzz_server_context(int which)
+{
+	int i;
+
+	for (i = 0; i < FUZZ_SERVER_CONTEXTS; i++) {
+		if (fuzz_server_ctx[i] == NULL) {
+			fuzz_rand_reset();
+			fuzz_server_ctx[i] = fuzz_server_make(i);
+		}
+	}
+	return fuzz_server_ctx[which % FUZZ_SERVER_CONTEXTS];
+}
+
+/*
+ * A completed handshake can leave its session in the server context's
+ * cache; the next one would then draw its session id again, and differ
+ * from the recording.  So each handshake starts with an empty cache.
+ */
+static void
+fuzz_server_forget(int which)
+{
+	which %= FUZZ_SERVER_CONTEXTS;
+	sslport_ctx_free(fuzz_server_ctx[which]);
+	fuzz_server_ctx[which] = NULL;
 }
 
 static struct sslport_ctx *
@@ -166,6 +212,7 @@ fuzz_client_context(int which)
 	struct sslport_error err;
 
 	if (ctx[0] == NULL) {
+		fuzz_rand_reset();
 		ctx[0] = fuzz_client_new(SSLPORT_PROTO_AUTO, 0);
 		fuzz_keylog(ctx[0]);
 		ctx[1] = fuzz_client_new(SSLPORT_PROTO_TLS12, 0);
@@ -292,13 +339,29 @@ fuzz_drain(struct sslport_port *in)
 	fuzz_say(what, n < 0 ? &err : NULL);
 }
 
+/*
+ * What the server of context 2 does first once connected, here and in
+ * the recordings: ssl-try-verify! on its port, which on TLS 1.2
+ * renegotiates to ask for the client's certificate again (S5.verify.9).
+ */
+static int
+fuzz_server_renegotiates(const struct sslport_wrap_options *opt,
+    struct sslport_port *ssl_in, struct sslport_error *err)
+{
+	if (opt->mode != SSLPORT_MODE_ACCEPT ||
+	    opt->context != fuzz_server_context(2))
+		return 0;
+	return sslport_try_verify(ssl_in, 1, err);
+}
+
 static void
 fuzz_use(struct sslport_port *ssl_in, struct sslport_port *ssl_out,
-    const char *hostname)
+    const struct sslport_wrap_options *opt)
 {
 	struct sslport_error err;
 
-	fuzz_ask_peer(ssl_in, hostname);
+	fuzz_check_answer(fuzz_server_renegotiates(opt, ssl_in, &err), &err);
+	fuzz_ask_peer(ssl_in, opt->hostname);
 	if (sslport_port_write(ssl_out, "ping\n", 5, &err) == 0)
 		fuzz_check_answer(sslport_port_flush(ssl_out, &err), &err);
 	else
@@ -331,9 +394,11 @@ fuzz_handshake(
 	fuzz_rand_reset();
 	rv = sslport_ports_to_ssl_ports(in, out, &opt, &ssl_in, &ssl_out, &err);
 	if (rv == 0) {
-		fuzz_use(ssl_in, ssl_out, opt.hostname);
+		fuzz_use(ssl_in, ssl_out, &opt);
 		sslport_port_free(ssl_in);
 		sslport_port_free(ssl_out);
+		if (mode == SSLPORT_MODE_ACCEPT)
+			fuzz_server_forget(which);
 	} else if (err.kind != SSLPORT_EFAIL || err.message[0] == '\0') {
 		abort();
 	} else {

@@ -1,6 +1,6 @@
 /*
- * fuzzrand.h: OpenSSL's randomness made repeatable, for the handshake
- * targets.  A handshake replays only if the end under test picks the
+ * fuzzrand.h: OpenSSL's randomness and clock made repeatable, for the
+ * handshake targets.  A handshake replays only if the end under test picks the
  * same randoms, key shares and signature nonces as when its peer's bytes
  * were recorded (ref/fuzz/record.c); then the peer's Finished verifies
  * and its encrypted records decrypt, and the fuzzer reaches what follows
@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <openssl/rand.h>
 
 #include "sslport.h"
@@ -80,6 +81,24 @@ fuzz_rand_status(void)
 
 static const RAND_METHOD fuzz_rand_method = {fuzz_rand_seed, fuzz_rand_bytes,
     NULL, fuzz_rand_add, fuzz_rand_bytes, fuzz_rand_status};
+
+/*
+ * The clock, stopped at 2025-01-01 00:00:00 UTC, when the test
+ * certificates are valid.  A TLS 1.2 server's session ticket holds the
+ * time and its Finished covers the ticket, and a renegotiation's hellos
+ * carry both ends' Finished (RFC 5746): without this, a renegotiation
+ * replays only in the second it was recorded.  Defined in the program,
+ * it overrides the C library's time() for OpenSSL too.
+ */
+time_t
+time(time_t *t)
+{
+	const time_t now = 1735689600;
+
+	if (t != NULL)
+		*t = now;
+	return now;
+}
 
 /* Once, before any handshake; aborts if libcrypto cannot be reached. */
 static void

@@ -6,14 +6,14 @@
  *
  * For each pair of contexts in `pairs`, a client and a server made as
  * fuzz_handshake.h makes them run ports->ssl-ports over two pipes, a
- * thread each, with the repeatable randomness of fuzzrand.h.  The
- * client sends a line and closes; the server reads to end-of-file,
- * answers a line and closes; the client reads to end-of-file.  What the
- * client wrote becomes DIR/server/<name>, behind the byte that picks the
- * server context, and what the server wrote DIR/client/<name>, behind
- * the client context's byte.  Replayed, the end under test draws the
- * same randoms, so the handshake completes and the data decrypts.  Run
- * from the repository root (certs/).
+ * thread each, with the repeatable randomness of fuzzrand.h.  The server
+ * (context 2 after renegotiating) sends a line and closes; the client
+ * reads to end-of-file, answers a line and closes; the server reads to
+ * end-of-file.  What the client wrote becomes DIR/server/<name>, behind
+ * the byte that picks the server context, and what the server wrote
+ * DIR/client/<name>, behind the client context's byte.  Replayed, the
+ * end under test draws the same randoms, so the handshake completes and
+ * the data decrypts.  Run from the repository root (certs/).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -68,21 +68,44 @@ struct end {
 	int ok;
 };
 
+/* Read to end-of-file. */
 static int
-talk(struct sslport_port *ssl_in, struct sslport_port *ssl_out, int first,
-    const char *line, struct sslport_error *err)
+drain(struct sslport_port *ssl_in, struct sslport_error *err)
 {
 	char buf[256];
 	ssize_t n;
 
-	if (!first && sslport_port_read_full(ssl_in, buf, sizeof(buf), err) < 0)
-		return -1;
-	if (sslport_port_write(ssl_out, line, strlen(line), err) < 0 ||
-	    sslport_port_close(ssl_out, err) < 0)
-		return -1;
 	while ((n = sslport_port_read(ssl_in, buf, sizeof(buf), err)) > 0)
 		;
 	return n < 0 ? -1 : 0;
+}
+
+static int
+say(struct sslport_port *ssl_out, const char *line, struct sslport_error *err)
+{
+	if (sslport_port_write(ssl_out, line, strlen(line), err) < 0 ||
+	    sslport_port_close(ssl_out, err) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The server speaks first, so that the client is reading when a
+ * renegotiation starts; the client answers once the server has closed.
+ */
+static int
+talk(const struct sslport_wrap_options *opt, struct sslport_port *ssl_in,
+    struct sslport_port *ssl_out, struct sslport_error *err)
+{
+	if (opt->mode == SSLPORT_MODE_CONNECT) {
+		if (drain(ssl_in, err) < 0)
+			return -1;
+		return say(ssl_out, "hello from the client\n", err);
+	}
+	if (fuzz_server_renegotiates(opt, ssl_in, err) < 0 ||
+	    say(ssl_out, "hello from the server\n", err) < 0)
+		return -1;
+	return drain(ssl_in, err);
 }
 
 static void *
@@ -101,9 +124,7 @@ run_end(void *arg)
 	fuzz_rand_reset();
 	if (sslport_ports_to_ssl_ports(
 	        e->in, out, &opt, &ssl_in, &ssl_out, &err) < 0 ||
-	    talk(ssl_in, ssl_out, client,
-	        client ? "hello from the client\n" : "hello from the server\n",
-	        &err) < 0)
+	    talk(&opt, ssl_in, ssl_out, &err) < 0)
 		fprintf(stderr, "record: %s: %s\n",
 		    client ? "client" : "server", err.message);
 	else
@@ -140,6 +161,9 @@ record(const char *dir, int server, int client, const char *name)
 	pthread_t th[2];
 	int i, rv = -1;
 
+	/* As each replay does: an empty session cache. */
+	fuzz_server_forget(server);
+	fuzz_server_context(server);
 	/* ends[0] reads what ends[1] writes, and the other way round. */
 	if (sslport_make_pipe(0, &ends[0].in, &ends[1].tee.pipe, &err) < 0 ||
 	    sslport_make_pipe(0, &ends[1].in, &ends[0].tee.pipe, &err) < 0)
