@@ -130,14 +130,27 @@ memcheck: deps all
 		--results-dir=$(BUILD)/results/$(MEMCHECK_NAME)-memcheck \
 		$(PYTEST_ARGS)
 
-asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 \
-		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" all \
-		$(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN))
-	@set -e; for t in $(patsubst $(BUILD)/%,build/asan/%,$(TEST_BIN)); do \
-		echo "== $$t"; $$t; done
-	$(SUITE) conformance/tests -n $(JOBS) --impl=build/asan/bin/sslport-shim \
-		--impl-name=ref $(PYTEST_ARGS)
+# asan: the reference, its shim and the C tests built with AddressSanitizer
+# and UndefinedBehaviorSanitizer (build/asan; gcc's, whose runtime the
+# shared library can link under -z defs, unlike clang's); any report
+# stops the program that made it, which fails its C test or the test the
+# shim served.  The C tests also check for leaks at exit.
+ASAN_SCALE ?= 3
+ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+ASAN_TESTS = $(TEST_BIN:$(BUILD)/%=build/asan/%)
+ASAN_ENV = ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan CC=gcc OPT=-O1 \
+		SAN="$(ASAN_FLAGS)" all $(ASAN_TESTS)
+	@set -e; for t in $(ASAN_TESTS); do \
+		echo "== $$t"; $(ASAN_ENV) $$t; done
+	$(ASAN_ENV) SSLPORT_TIMEOUT_SCALE=$(ASAN_SCALE) $(SUITE) conformance/tests \
+		-n $(JOBS) -o timeout=$$((60 * $(ASAN_SCALE))) \
+		--impl=build/asan/bin/sslport-shim --impl-name=ref \
+		--results-dir=build/asan/results/ref $(PYTEST_ARGS)
 
 # Fuzzing with libFuzzer: each ref/fuzz/fuzz_<name>.c runs for
 # FUZZ_SECONDS on its corpus fixtures/corpus/<name>/ (a copy, so that new
