@@ -215,3 +215,4 @@ include mk/examples.mk
 include mk/report.mk
 include mk/bench.mk
 include mk/mutants.mk
+include mk/fuzz.mk
