@@ -4,6 +4,10 @@
     test = "tests/test_06_sha1.py::test_sha1_output_format"
     outcome = "fail"            # or "unimplemented" or "skip"
     reason = "why, with the evidence"
+
+A file may also say, at its top, `strict = true`: then every test it does
+not list must pass, and a skip or an unimplemented outcome that it does not
+list fails the run, as a failure would.  The reference's file says so.
 """
 
 import tomllib
@@ -14,6 +18,14 @@ OUTCOMES = ("fail", "unimplemented", "skip")
 
 class ExpectationsError(Exception):
     pass
+
+
+class Expectations(dict):
+    """{normalized test id: Expectation}, and whether the file is strict."""
+
+    def __init__(self, entries=(), strict=False):
+        super().__init__(entries)
+        self.strict = strict
 
 
 @dataclass
@@ -36,19 +48,22 @@ def normalize(node_id):
 
 
 def load(path):
-    """Return {normalized test id: Expectation}; raise ExpectationsError if malformed."""
+    """Return the file's Expectations; raise ExpectationsError if malformed."""
     try:
         with open(path, "rb") as f:
             table = tomllib.load(f)
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ExpectationsError("%s: %s" % (path, e)) from None
-    extra = set(table) - {"expect"}
+    extra = set(table) - {"expect", "strict"}
     if extra:
         raise ExpectationsError("%s: unknown top-level keys %s" % (path, sorted(extra)))
+    strict = table.get("strict", False)
+    if not isinstance(strict, bool):
+        raise ExpectationsError("%s: 'strict' is true or false" % path)
     entries = table.get("expect", [])
     if not isinstance(entries, list):
         raise ExpectationsError("%s: 'expect' is an array of tables" % path)
-    result = {}
+    result = Expectations(strict=strict)
     for number, entry in enumerate(entries, 1):
         expectation = _entry(path, number, entry)
         key = normalize(expectation.test)

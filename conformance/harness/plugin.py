@@ -86,7 +86,7 @@ class SuiteState:
         self.spec_dir = Path(option.spec_dir or ROOT / "spec").resolve()
         self.clauses, self.spec_problems = load_spec(self.spec_dir)
         self.expectations_path = self._expectations_path(option.expectations)
-        self.expectations = {}
+        self.expectations = expectations_mod.Expectations()
         if self.expectations_path is not None:
             self.expectations = expectations_mod.load(self.expectations_path)
         self.results_dir = Path(option.results_dir or ROOT / "build" / "results" / self.name)
@@ -293,6 +293,8 @@ def pytest_runtest_makereport(item, call):
         _apply_outcome_expectation(report, state.expectations.get(_key(item)))
     if report.skipped and call.excinfo is not None and not hasattr(report, "wasxfail"):
         _locate_skip(item, report, call.excinfo.value)
+        if state.expectations.strict and state.expectations.get(_key(item)) is None:
+            _fail_unlisted_skip(report, state)
     if report.failed:
         for client in shims:
             _attach_shim_output(report, client)
@@ -307,6 +309,19 @@ def _locate_skip(item, report, exception):
     reason = str(getattr(exception, "msg", None) or report.longrepr[2])
     path, line = item.reportinfo()[:2]
     report.longrepr = (str(path), (line or 0) + 1, reason)
+
+
+def _fail_unlisted_skip(report, state):
+    """Under a strict expectations file, a skip it does not list is a failure."""
+    what = "unimplemented" if report.sslport_outcome == "unimplemented" else "skipped"
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+    report.outcome = "failed"
+    report.sslport_outcome = None
+    report.longrepr = "sslport: %s is strict, and this test was %s without an entry there: %s" % (
+        state.expectations_path,
+        what,
+        reason,
+    )
 
 
 def _key(item):

@@ -156,8 +156,10 @@ def test_unimplemented_is_counted_apart(tmp_path):
     assert match and int(match.group(4)) == run.counts["unimplemented"], run
 
 
-def write_expectations(tmp_path, entries):
+def write_expectations(tmp_path, entries, strict=False):
     lines = ["# written by the self-check"]
+    if strict:
+        lines.append("strict = true")
     for test, outcome in entries:
         lines += ["[[expect]]", 'test = "%s"' % test, 'outcome = "%s"' % outcome]
         lines += ['reason = "self-check"', ""]
@@ -200,6 +202,28 @@ def test_expected_unimplemented_that_passes_fails_the_run(tmp_path):
     assert "lists this test as unimplemented" in run.output, run
 
 
+def test_strict_expectations_fail_an_unlisted_unimplemented(tmp_path):
+    listed = "tests/test_07_md5.py::test_empty_input[md5-bytes]"
+    path = write_expectations(tmp_path, [(listed, "unimplemented")], strict=True)
+    extra = ["--expectations=%s" % path, "-k", "test_empty_input"]
+    run = run_suite(tmp_path, "unimplemented-md5", HASH_FILES[1:], extra)
+    assert run.returncode == 1, run
+    assert run.failed == {"tests/test_07_md5.py::test_empty_input[md5]"}, run
+    assert run.outcomes("unimplemented") == {listed}, run
+    assert "is strict" in run.output, run
+
+
+def test_strict_expectations_fail_an_unlisted_skip(tmp_path):
+    path = write_expectations(tmp_path, [], strict=True)
+    extra = ["--expectations=%s" % path, "-k", "hex_string_to_bytes_example"]
+    extra.append("--spec-dir=%s" % newer_spec(tmp_path, "S6.unhex.1"))
+    run = run_suite(tmp_path, "version=8.7", HASH_FILES[:1], extra)
+    assert run.returncode == 1, run
+    assert run.summary["tests"] and all(
+        t["outcome"] == "error" and "is strict" in t["message"] for t in run.summary["tests"]
+    ), run
+
+
 def test_stale_expectation_fails_the_run(tmp_path):
     path = write_expectations(tmp_path, [("tests/test_06_sha1.py::test_no_such_test", "fail")])
     extra = ["--expectations=%s" % path, "-k", "hex_string_example"]
@@ -219,13 +243,19 @@ def test_expectations_need_a_reason(tmp_path):
 # -- version gating --------------------------------------------------------------
 
 
-def test_clause_newer_than_the_claimed_version_is_skipped(tmp_path):
+def newer_spec(tmp_path, clause):
+    """A copy of spec/ in which `clause` was added in 8.8."""
     spec = tmp_path / "spec"
     spec.mkdir()
     for source in (ROOT / "spec").glob("*.md"):
         text = source.read_text()
-        text = text.replace("**S6.unhex.3**", "**S6.unhex.3** [added 8.8]")
+        text = text.replace("**%s**" % clause, "**%s** [added 8.8]" % clause)
         (spec / source.name).write_text(text)
+    return spec
+
+
+def test_clause_newer_than_the_claimed_version_is_skipped(tmp_path):
+    spec = newer_spec(tmp_path, "S6.unhex.3")
     selection = "hex_string_to_bytes_of_empty or hex_string_to_bytes_example"
     extra = ["--spec-dir=%s" % spec, "-k", selection]
     run = run_suite(tmp_path, "version=8.7.0.8", HASH_FILES[:1], extra)

@@ -120,6 +120,8 @@ def test_expectations_load(tmp_path):
     table = load(path)
     assert list(table) == ["tests/test_06_sha1.py::test_x[sha1]"]
     assert table["tests/test_06_sha1.py::test_x[sha1]"].outcome == "fail"
+    assert not table.strict
+    assert load(write(tmp_path, "strict = true\nexpect = []\n")).strict
 
 
 @pytest.mark.parametrize(
@@ -132,6 +134,7 @@ def test_expectations_load(tmp_path):
         '[[expect]]\ntest = "tests/a.py::t"\noutcome = "fail"\nreason = "r"\nextra = 1\n',
         '[[expect]]\ntest = "tests/a.py::t"\noutcome = "skip"\nreason = "r"\n' * 2,
         "expect = 3\n",
+        'strict = "yes"\nexpect = []\n',
         "not toml [\n",
     ],
 )
