@@ -760,8 +760,9 @@ def test_read_bytes_avail_answers_what_has_arrived(shim):
 
 @pytest.mark.spec("S3.io.1", "S3.io.2")
 @pytest.mark.parametrize("mode", ["block", "none"])
-def test_buffer_modes_of_the_ssl_output_port(shim, mode):
-    connection = pair(shim, limit=100)
+@pytest.mark.parametrize("limit", [1, 10, 100])
+def test_buffer_modes_of_the_ssl_output_port(shim, mode, limit):
+    connection = pair(shim, limit=limit)
     client, server = connection.client, connection.server
     assert shim.call("file-stream-buffer-mode", client.output, sym(mode)) is None
     assert shim.call("file-stream-buffer-mode", client.output) == sym(mode)
