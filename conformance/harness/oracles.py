@@ -800,12 +800,15 @@ class CertMaker:
         digest="sha256",
         kind="ec",
         ca=False,
+        dates=None,
     ):
         """A certificate `name`.pem with its key `name`.key; returns (cert, key) paths.
 
         `issuer` is a pair of paths (or of names in certs/), or None for a
         self-signed certificate.  `sans` are openssl subjectAltName entries
-        such as "DNS:a.test" or "IP:127.0.0.1".
+        such as "DNS:a.test" or "IP:127.0.0.1".  `dates` is (not before, not
+        after) as `openssl ca` takes them ("20000101000000Z"), for an issued
+        certificate; without it the certificate is valid from now for 100 years.
         """
         key = self.key(name, kind)
         pem = os.path.join(self.dir, name + ".pem")
@@ -845,6 +848,9 @@ class CertMaker:
         self._run(
             "req", "-new", "-key", key, "-subj", subject, "-config", self._config(ext), "-out", csr
         )
+        if dates is not None:
+            self._sign_dated(name, csr, issuer_cert, issuer_key, ext, dates, digest, pem)
+            return pem, key
         self._run(
             "x509",
             "-req",
@@ -867,6 +873,50 @@ class CertMaker:
             *digest_args,
         )
         return pem, key
+
+    def _sign_dated(self, name, csr, issuer_cert, issuer_key, ext, dates, digest, pem):
+        """Sign `csr` with `openssl ca`, the one signer that takes both dates (as
+        tools/mkcerts makes the committed expired and not-yet-valid certificates)."""
+        work = os.path.join(self.dir, name + ".ca")
+        os.mkdir(work)
+        database = os.path.join(work, "index.txt")
+        open(database, "w").close()
+        with open(os.path.join(work, "serial"), "w", encoding="ascii") as f:
+            f.write("%04X\n" % self._serial)
+        config = os.path.join(work, "ca.cnf")
+        with open(ext, encoding="ascii") as f:
+            section = f.read()
+        with open(config, "w", encoding="ascii") as f:
+            f.write(
+                "[ca]\ndefault_ca=made\n[made]\ndatabase=%s\nnew_certs_dir=%s\n"
+                "serial=%s\npolicy=any\nunique_subject=no\ncopy_extensions=none\n"
+                "[any]\norganizationName=optional\ncommonName=optional\n%s"
+                % (database, work, os.path.join(work, "serial"), section)
+            )
+        self._run(
+            "ca",
+            "-config",
+            config,
+            "-batch",
+            "-notext",
+            "-preserveDN",
+            "-cert",
+            issuer_cert,
+            "-keyfile",
+            issuer_key,
+            "-in",
+            csr,
+            "-out",
+            pem,
+            "-startdate",
+            dates[0],
+            "-enddate",
+            dates[1],
+            "-md",
+            digest or "sha256",
+            "-extensions",
+            "v3",
+        )
 
     def _config(self, ext):
         """A minimal openssl.cnf holding the v3 section (req needs a config)."""
@@ -948,6 +998,19 @@ MADE = {
         sans=LOOPBACK_SANS,
         digest="sha384",
         issuer=("inter-ca.pem", "inter-ca.key"),
+    ),
+    # S5.verified.1, S5.verified.3: client certificates under the trusted
+    # root with no extended key usage, alike but for their validity period
+    # (the committed expired and not-yet-valid ones are for servers only).
+    "client-in-date": dict(
+        subject="/O=sslport/CN=sslport In-Date Client", dates=("20200101000000Z", "21991231235959Z")
+    ),
+    "client-expired": dict(
+        subject="/O=sslport/CN=sslport Expired Client", dates=("20000101000000Z", "20010101000000Z")
+    ),
+    "client-not-yet-valid": dict(
+        subject="/O=sslport/CN=sslport Not-Yet-Valid Client",
+        dates=("21900101000000Z", "21991231235959Z"),
     ),
     # S5.binding.11: Ed448 signs with no separate hash.
     "ed448": dict(

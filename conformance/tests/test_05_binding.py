@@ -317,21 +317,26 @@ def certificate_files(name):
     return made_cert(name)
 
 
-def end_point_pair(shim, name, ciphers):
+def end_point_pair(shim, version, name, ciphers):
+    """A `version` connection whose server serves the certificate `name`."""
     chain, key = certificate_files(name)
-    server = shim.call("ssl-make-server-context", sym("auto"))
+    server = shim.call("ssl-make-server-context", sym(version))
     if ciphers is not None:
         shim.call("ssl-set-ciphers!", server, ciphers)
     shim.call("ssl-load-certificate-chain!", server, chain)
     shim.call("ssl-load-private-key!", server, key, False)
-    client = client_context(shim, trust=None, ciphers=ciphers)
-    return tcp_pair(shim, server, client).require(), chain
+    client = client_context(shim, version, trust=None, ciphers=ciphers)
+    conn = tcp_pair(shim, server, client).require()
+    negotiated = on_both_ports(shim, "ssl-protocol-version", conn.client)
+    assert negotiated == Symbol(version), "the connection negotiated %r" % (negotiated,)
+    return conn, chain
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("name, ciphers, size", END_POINT_CERTS)
 @pytest.mark.spec("S5.binding.8")
-def test_tls_server_end_point(shim, name, ciphers, size):
-    conn, chain = end_point_pair(shim, name, ciphers)
+def test_tls_server_end_point(shim, version, name, ciphers, size):
+    conn, chain = end_point_pair(shim, version, name, ciphers)
     expected = server_end_point(first_certificate(chain))
     assert expected is not None and len(expected) == size, "the oracle gives %r" % (expected,)
     assert binding(shim, conn.client, "tls-server-end-point") == expected
@@ -339,10 +344,11 @@ def test_tls_server_end_point(shim, name, ciphers, size):
     close_connection(shim, conn)
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("name", ["server-ed25519-chain.pem", "ed448"])
 @pytest.mark.spec("S5.binding.11")
-def test_tls_server_end_point_without_a_single_hash_raises(shim, name):
-    conn, chain = end_point_pair(shim, name, None)
+def test_tls_server_end_point_without_a_single_hash_raises(shim, version, name):
+    conn, chain = end_point_pair(shim, version, name, None)
     assert server_end_point(first_certificate(chain)) is None
     for end in (conn.client, conn.server):
         for port in end.ports:

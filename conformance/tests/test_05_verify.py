@@ -373,6 +373,72 @@ def test_trying_server_verifies_a_trusted_client(shim, version):
     flows(shim, conn)
 
 
+@pytest.mark.spec("S5.try-verify.11", "S5.verified.1", "S5.verified.3", "D.try-verify.1")
+def test_try_verify_set_on_a_listener_applies_to_later_connections(shim):
+    listener, port = listen(shim, server_context(shim))
+    shim.call("ssl-load-verify-root-certificates!", listener, cert("root-ca.pem"))
+    assert shim.call("ssl-try-verify!", listener, True) is None
+    trusted = tcp_pair(shim, None, client_holding(shim, CLIENT), listener=listener, port=port)
+    trusted.require()
+    assert verified(shim, trusted.server) is True
+    flows(shim, trusted)
+    client = client_holding(shim, UNTRUSTED_CLIENT)
+    untrusted = tcp_pair(shim, None, client, listener=listener, port=port).require()
+    flows(shim, untrusted)
+    assert verified(shim, untrusted.server) is False
+    hostnames = shim.call("ssl-peer-certificate-hostnames", untrusted.server.input)
+    assert hostnames == [
+        "sslport Untrusted Client"
+    ], "the server did not get the client's certificate: %r" % (hostnames,)
+
+
+# Client certificates under the trusted root that differ only in their validity
+# period, made at run time (certs/ has expired and not-yet-valid certificates
+# for servers only): (made_cert name, common name, ssl-peer-verified? answer).
+DATED_CLIENTS = [
+    pytest.param(
+        "client-in-date",
+        "sslport In-Date Client",
+        True,
+        marks=pytest.mark.spec("S5.try-verify.3", "S5.verified.1"),
+        id="in-date",
+    ),
+    pytest.param(
+        "client-expired",
+        "sslport Expired Client",
+        False,
+        marks=pytest.mark.spec("S5.verified.3", "D.try-verify.1"),
+        id="expired",
+    ),
+    pytest.param(
+        "client-not-yet-valid",
+        "sslport Not-Yet-Valid Client",
+        False,
+        marks=pytest.mark.spec("S5.verified.3", "D.try-verify.1"),
+        id="not-yet-valid",
+    ),
+]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("name, common_name, expected", DATED_CLIENTS)
+def test_trying_server_verifies_a_client_only_within_its_validity(
+    shim, version, name, common_name, expected
+):
+    chain, key = made_cert(name)
+    client = client_context(shim, version)
+    shim.call("ssl-load-certificate-chain!", client, chain)
+    shim.call("ssl-load-private-key!", client, key, False)
+    server = verifying_server(shim, version, mode="ssl-try-verify!")
+    conn = tcp_pair(shim, server, client).require()
+    flows(shim, conn)
+    assert verified(shim, conn.server) is expected
+    hostnames = shim.call("ssl-peer-certificate-hostnames", conn.server.input)
+    assert hostnames == [common_name], "the server did not get the client's certificate: %r" % (
+        hostnames,
+    )
+
+
 @pytest.mark.parametrize("server", sorted(UNTRUSTED_SERVERS) + sorted(OUT_OF_DATE))
 @pytest.mark.spec("S5.try-verify.4", "S5.verified.3", "D.try-verify.1")
 def test_trying_client_keeps_a_connection_to_a_server_that_fails_verification(shim, server):
