@@ -89,8 +89,12 @@ SUITE = $(PYTHON) -m pytest -c conformance/pytest.ini
 check: deps all
 	$(SUITE) conformance/tests --impl="$(IMPL)" -n $(JOBS) $(PYTEST_ARGS)
 
+# UNIT_HEAVY=1: the largest cases too (16 MiB over one-byte pipes).
+UNIT_HEAVY ?=
+UNIT_ENV = $(if $(UNIT_HEAVY),SSLPORT_TEST_HEAVY=1)
+
 unit: deps $(TEST_BIN)
-	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $$t; done
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $(UNIT_ENV) $$t; done
 
 selftest: deps all
 	$(SUITE) conformance/selftest -n $(JOBS) $(PYTEST_ARGS)
