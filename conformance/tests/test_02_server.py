@@ -17,7 +17,7 @@ from cryptography import x509
 from harness import EOF, Handle, Symbol
 from harness import peers as P
 from harness.shim import ShimError, scaled
-from harness.support import expect_error
+from harness.support import expect_error, outcome_of, still_waiting
 from harness.tls import (
     HANDSHAKE_TIMEOUT,
     LOOPBACK,
@@ -45,20 +45,6 @@ def peers():
 
 
 # -- helpers --------------------------------------------------------------------------
-
-
-def outcome_of(future, timeout=HANDSHAKE_TIMEOUT):
-    try:
-        return future.result(timeout), None
-    except ShimError as error:
-        return None, error
-
-
-def still_waiting(future, message):
-    """Fail with `message` (or report unimplemented) if the request has answered."""
-    if future.done():
-        result, error = outcome_of(future, 0)
-        pytest.fail("%s: %r" % (message, error or result))
 
 
 def connect(shim, port, target="auto", host="localhost"):

@@ -15,7 +15,7 @@ import pytest
 
 from harness import EOF, Symbol
 from harness.shim import ShimError, scaled
-from harness.support import expect_error
+from harness.support import expect_error, outcome_of, still_waiting
 from harness.tls import (
     HANDSHAKE_TIMEOUT,
     LOOPBACK,
@@ -46,19 +46,6 @@ def wrap(shim, inp, out, timeout=HANDSHAKE_TIMEOUT, **keywords):
 
 def start_wrap(shim, inp, out, **keywords):
     return shim.start_call("ports->ssl-ports", inp, out, kw=keywords)
-
-
-def outcome_of(future, timeout=HANDSHAKE_TIMEOUT):
-    try:
-        return future.result(timeout), None
-    except ShimError as error:
-        return None, error
-
-
-def still_waiting(future, message):
-    if future.done():
-        result, error = outcome_of(future, 0)
-        pytest.fail("%s: %r" % (message, error or result))
 
 
 def pipes(shim, limit=None):
