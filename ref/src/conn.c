@@ -1,15 +1,16 @@
 /*
- * conn.c: SSL ports.  A connection is one SSL object between two memory
- * BIOs and the pump that moves bytes between those BIOs and the
- * underlying ports; its input and output SSL ports close independently.
+ * conn.c: SSL ports.  A connection is one SSL object, a BIO of our own
+ * that OpenSSL reads and writes it through, and the pump that moves the
+ * ciphertext between that BIO's two queues and the underlying ports;
+ * its input and output SSL ports close independently.
  *
  * The rule that makes full duplex work (design.md): OpenSSL is called
  * only under the connection's lock, and the lock is never held across a
- * read or write of an underlying port.  Ciphertext that OpenSSL produces
+ * read or write of an underlying port.  Ciphertext that OpenSSL writes
  * goes to an ordered queue; the first thread that finds nobody flushing
  * becomes the flusher and writes the queue out until it is empty.  The
  * first thread that needs input and finds nobody reading becomes the
- * reader, reads the underlying input once and hands it to OpenSSL.
+ * reader, reads the underlying input once and queues it for OpenSSL.
  * Everyone else waits on the condition variable for progress.  A thread
  * waiting for the queue to drain also reads input that is already there,
  * so that two ends whose flushers both wait for the other can never
@@ -129,50 +130,199 @@ tls_reason(char *buf, size_t size, unsigned long *code)
 		snprintf(buf, size, " (unknown error)");
 }
 
-/* ---- Output queue ----------------------------------------------------- */
+/* ---- Ciphertext queues ------------------------------------------------ */
+
+/* The smallest chunk: the records of a handshake flight share one. */
+#define CONN_CHUNK_MIN 4096
+/* How much one read of the underlying input asks for. */
+#define CONN_READ_SIZE 32768
+
+static struct conn_chunk *
+chunk_new(size_t cap)
+{
+	struct conn_chunk *ch = malloc(sizeof(*ch) + cap);
+
+	if (ch != NULL) {
+		ch->next = NULL;
+		ch->off = ch->len = 0;
+		ch->cap = cap;
+	}
+	return ch;
+}
+
+static void
+queue_push(struct conn_queue *q, struct conn_chunk *ch)
+{
+	ch->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = ch;
+	else
+		q->head = ch;
+	q->tail = ch;
+	q->bytes += ch->len - ch->off;
+}
+
+/* Take the first chunk off the queue; the caller frees it. */
+static struct conn_chunk *
+queue_pop(struct conn_queue *q)
+{
+	struct conn_chunk *ch = q->head;
+
+	if (ch == NULL)
+		return NULL;
+	q->head = ch->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->bytes -= ch->len - ch->off;
+	return ch;
+}
+
+static void
+queue_clear(struct conn_queue *q)
+{
+	struct conn_chunk *ch;
+
+	while ((ch = queue_pop(q)) != NULL)
+		free(ch);
+}
+
+/* Append `n` bytes, into the last chunk while it has room. */
+static int
+queue_append(struct conn_queue *q, const void *data, size_t n)
+{
+	struct conn_chunk *ch = q->tail;
+
+	if (ch == NULL || ch->cap - ch->len < n) {
+		ch = chunk_new(n > CONN_CHUNK_MIN ? n : CONN_CHUNK_MIN);
+		if (ch == NULL)
+			return -1;
+		queue_push(q, ch);
+	}
+	memcpy(ch->data + ch->len, data, n);
+	ch->len += n;
+	q->bytes += n;
+	return 0;
+}
+
+/* Move up to `n` bytes from the front of the queue into `buf`. */
+static size_t
+queue_take(struct conn_queue *q, void *buf, size_t n)
+{
+	struct conn_chunk *ch;
+	size_t got = 0, k;
+
+	while (got < n && (ch = q->head) != NULL) {
+		k = ch->len - ch->off < n - got ? ch->len - ch->off : n - got;
+		memcpy((unsigned char *)buf + got, ch->data + ch->off, k);
+		ch->off += k;
+		q->bytes -= k;
+		got += k;
+		if (ch->off == ch->len)
+			free(queue_pop(q));
+	}
+	return got;
+}
+
+/* ---- The connection's BIO --------------------------------------------- */
 
 /*
- * Move the ciphertext OpenSSL wrote into the queue.  Lock held.  Without
- * memory for it the connection fails: a record left behind would never
- * be sent, and the peer would wait for it forever.
+ * OpenSSL reads and writes the connection through a BIO of our own,
+ * always under the lock: its writes append ciphertext to the output
+ * queue, its reads take what the reading thread put in the input queue.
+ * No copy of the stream sits in between, as it would in memory BIOs.
+ */
+static int
+bio_write(BIO *b, const char *data, size_t n, size_t *written)
+{
+	struct sslport_conn *c = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	*written = 0;
+	/* After a failed write nothing more reaches the peer. */
+	if (!c->out_failed && queue_append(&c->out, data, n) < 0) {
+		c->out_oom = 1;
+		return 0;
+	}
+	*written = n;
+	return 1;
+}
+
+/* Nothing to read yet is a retry; at the end of the input, eof. */
+static int
+bio_read(BIO *b, char *buf, size_t n, size_t *got)
+{
+	struct sslport_conn *c = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	*got = queue_take(&c->in, buf, n);
+	if (*got > 0)
+		return 1;
+	if (!c->under_eof)
+		BIO_set_retry_read(b);
+	return 0;
+}
+
+static long
+bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct sslport_conn *c = BIO_get_data(b);
+
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return c->under_eof && c->in.bytes == 0;
+	case BIO_CTRL_PENDING:
+		return (long)c->in.bytes;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The connection's BIO method and the BIO.  A method of its own, freed
+ * with the connection, so that the library keeps no global OpenSSL
+ * object alive between connections.
+ */
+static int
+conn_new_bio(struct sslport_conn *c)
+{
+	BIO_METHOD *m;
+
+	m = BIO_meth_new(
+	    BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sslport port");
+	if (m == NULL || BIO_meth_set_write_ex(m, bio_write) != 1 ||
+	    BIO_meth_set_read_ex(m, bio_read) != 1 ||
+	    BIO_meth_set_ctrl(m, bio_ctrl) != 1) {
+		BIO_meth_free(m);
+		return -1;
+	}
+	c->bio_method = m;
+	if ((c->bio = BIO_new(m)) == NULL)
+		return -1;
+	BIO_set_data(c->bio, c);
+	BIO_set_init(c->bio, 1);
+	return 0;
+}
+
+/*
+ * Whether OpenSSL's output reached the queue.  Without memory for it the
+ * connection fails: a record left behind would never be sent, and the
+ * peer would wait for it forever.  Lock held.
  */
 static int
 conn_take_output(struct sslport_conn *c)
 {
-	struct conn_chunk *ch;
-	size_t n;
-	int r;
-
-	while (c->ssl != NULL && (n = BIO_ctrl_pending(c->wbio)) > 0) {
-		ch = malloc(sizeof(*ch) + n);
-		if (ch == NULL) {
-			conn_tls_fail(c, " (out of memory)");
-			return -1;
-		}
-		r = BIO_read(c->wbio, ch->data, (int)n);
-		ch->len = r > 0 ? (size_t)r : 0;
-		ch->next = NULL;
-		if (c->qtail != NULL)
-			c->qtail->next = ch;
-		else
-			c->qhead = ch;
-		c->qtail = ch;
-		c->qbytes += ch->len;
-	}
-	return 0;
+	if (!c->out_oom)
+		return 0;
+	conn_tls_fail(c, " (out of memory)");
+	return -1;
 }
 
 static void
 conn_discard_output(struct sslport_conn *c)
 {
-	struct conn_chunk *ch;
-
-	while ((ch = c->qhead) != NULL) {
-		c->qhead = ch->next;
-		free(ch);
-	}
-	c->qtail = NULL;
-	c->qbytes = 0;
+	queue_clear(&c->out);
 	c->flight = 0;
 }
 
@@ -226,11 +376,7 @@ conn_drain(struct sslport_conn *c, struct sslport_break *brk,
 	int rv = -1;
 
 	c->flushing = 1;
-	while ((ch = c->qhead) != NULL) {
-		c->qhead = ch->next;
-		if (c->qhead == NULL)
-			c->qtail = NULL;
-		c->qbytes -= ch->len;
+	while ((ch = queue_pop(&c->out)) != NULL) {
 		pthread_cond_broadcast(&c->changed);
 		if (conn_write_chunk(c, ch, brk, &e) < 0)
 			goto fail;
@@ -254,7 +400,7 @@ static int
 conn_kick(struct sslport_conn *c, struct sslport_break *brk,
     struct sslport_error *err)
 {
-	if (c->flushing || c->qhead == NULL)
+	if (c->flushing || c->out.head == NULL)
 		return 0;
 	return conn_drain(c, brk, err);
 }
@@ -262,25 +408,19 @@ conn_kick(struct sslport_conn *c, struct sslport_break *brk,
 /* ---- Input ------------------------------------------------------------ */
 
 /*
- * Give what was read to OpenSSL.  Bytes it cannot take (no memory for
- * them) are lost to the stream, so the input fails for good.
+ * Give what was read to OpenSSL: `ch` goes to the input queue, or marks
+ * the end of the input when nothing was read.
  */
-static int
-conn_feed(struct sslport_conn *c, ssize_t n, struct sslport_error *err)
+static void
+conn_feed(struct sslport_conn *c, struct conn_chunk *ch)
 {
-	if (c->ssl == NULL)
-		return 0;
-	if (n <= 0) {
-		c->under_eof = 1;
-		BIO_set_mem_eof_return(c->rbio, 0);
-		return 0;
+	if (c->ssl == NULL || ch->len == 0) {
+		if (ch->len == 0)
+			c->under_eof = 1;
+		free(ch);
+		return;
 	}
-	if (BIO_write(c->rbio, c->inbuf, (int)n) == (int)n)
-		return 0;
-	c->in_failed = 1;
-	sslport_err(&c->in_err, SSLPORT_EFAIL, "read-bytes", "out of memory");
-	sslport_error_copy(err, &c->in_err);
-	return -1;
+	queue_push(&c->in, ch);
 }
 
 /*
@@ -294,6 +434,7 @@ conn_pull(struct sslport_conn *c, double timeout, struct sslport_break *brk,
     struct sslport_error *err)
 {
 	struct sslport_error e;
+	struct conn_chunk *ch;
 	ssize_t n = 0;
 	int r = 1;
 
@@ -301,13 +442,18 @@ conn_pull(struct sslport_conn *c, double timeout, struct sslport_break *brk,
 	pthread_mutex_unlock(&c->lock);
 	if (timeout >= 0)
 		r = sslport_port_wait_brk(c->under_in, timeout, brk, &e);
-	if (r > 0)
+	ch = r > 0 ? chunk_new(CONN_READ_SIZE) : NULL;
+	if (r > 0 && ch == NULL)
+		n = sslport_err(
+		    &e, SSLPORT_EFAIL, "read-bytes", "out of memory");
+	else if (r > 0)
 		n = sslport_port_read_brk(
-		    c->under_in, c->inbuf, sizeof(c->inbuf), brk, &e);
+		    c->under_in, ch->data, ch->cap, brk, &e);
 	pthread_mutex_lock(&c->lock);
 	c->reading = 0;
 	pthread_cond_broadcast(&c->changed);
 	if (r < 0 || n < 0) {
+		free(ch);
 		if (e.kind != SSLPORT_EBREAK && !c->in_failed) {
 			c->in_failed = 1;
 			c->in_err = e;
@@ -315,8 +461,10 @@ conn_pull(struct sslport_conn *c, double timeout, struct sslport_break *brk,
 		sslport_error_copy(err, &e);
 		return -1;
 	}
-	if (r > 0 && conn_feed(c, n, err) < 0)
-		return -1;
+	if (ch != NULL) {
+		ch->len = (size_t)n;
+		conn_feed(c, ch);
+	}
 	return r > 0;
 }
 
@@ -358,7 +506,7 @@ conn_cond_wait(struct sslport_conn *c, double deadline,
 static int
 conn_must_send(struct sslport_conn *c)
 {
-	return !c->flushing && c->qhead != NULL && c->ssl != NULL &&
+	return !c->flushing && c->out.head != NULL && c->ssl != NULL &&
 	    (c->flight || SSL_in_init(c->ssl));
 }
 
@@ -396,7 +544,7 @@ conn_await_output(struct sslport_conn *c, struct sslport_break *brk,
 	if (!c->flushing)
 		return conn_drain(c, brk, err);
 	if (c->reading || c->under_eof || c->in_failed || c->ssl == NULL ||
-	    BIO_ctrl_pending(c->rbio) >= CONN_READ_AHEAD)
+	    c->in.bytes >= CONN_READ_AHEAD)
 		return conn_cond_wait(c, -1, brk, err);
 	if (conn_pull(c, CONN_SLICE, brk, &e) < 0 && e.kind == SSLPORT_EBREAK) {
 		sslport_error_copy(err, &e);
@@ -406,6 +554,17 @@ conn_await_output(struct sslport_conn *c, struct sslport_break *brk,
 }
 
 /* ---- TLS reads and writes --------------------------------------------- */
+
+/*
+ * SSL_get_error needs an empty error queue.  It nearly always is (each
+ * failure takes what it queued), and looking costs less than clearing.
+ */
+static void
+clear_errors(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
 
 static void
 conn_tls_fail(struct sslport_conn *c, const char *reason)
@@ -428,14 +587,14 @@ conn_tls_read(struct sslport_conn *c, void *buf, size_t n, int peek)
 	int r, e, len = n > INT_MAX ? INT_MAX : (int)n;
 	int in_init = SSL_in_init(c->ssl);
 
-	ERR_clear_error();
+	clear_errors();
 	r = peek ? SSL_peek(c->ssl, buf, len) : SSL_read(c->ssl, buf, len);
 	e = SSL_get_error(c->ssl, r);
 	if (r <= 0 && e != SSL_ERROR_WANT_READ && e != SSL_ERROR_ZERO_RETURN)
 		tls_reason(reason, sizeof(reason), &code);
 	if (conn_take_output(c) < 0)
 		return -1;
-	if (in_init && c->qhead != NULL)
+	if (in_init && c->out.head != NULL)
 		c->flight = 1;
 	if (r > 0)
 		return r;
@@ -523,7 +682,7 @@ conn_tls_write(struct sslport_conn *c, const void *buf, size_t n)
 	unsigned long code;
 	int r, e;
 
-	ERR_clear_error();
+	clear_errors();
 	r = SSL_write(
 	    c->ssl, buf, n > CONN_WRITE_MAX ? CONN_WRITE_MAX : (int)n);
 	e = SSL_get_error(c->ssl, r);
@@ -568,7 +727,7 @@ conn_write_locked(struct sslport_conn *c, const void *buf, size_t n,
 	for (;;) {
 		if (conn_check_writable(c, err) < 0)
 			return -1;
-		if (c->qbytes >= CONN_QUEUE_MAX) {
+		if (c->out.bytes >= CONN_QUEUE_MAX) {
 			if (conn_await_output(c, brk, &e) < 0 &&
 			    e.kind == SSLPORT_EBREAK)
 				return conn_raise_port(
@@ -609,7 +768,7 @@ conn_flush_locked(
 {
 	struct sslport_error e;
 
-	while (!c->out_failed && (c->qhead != NULL || c->flushing))
+	while (!c->out_failed && (c->out.head != NULL || c->flushing))
 		conn_await_output(c, NULL, &e);
 	if (c->out_failed)
 		return conn_raise_port(c, who, NULL, &c->out_err, err);
@@ -701,8 +860,9 @@ conn_teardown(struct sslport_conn *c)
 	c->torn_down = 1;
 	SSL_free(c->ssl);
 	c->ssl = NULL;
-	c->rbio = c->wbio = NULL;
+	c->bio = NULL;
 	conn_discard_output(c);
+	queue_clear(&c->in);
 	if (c->plain != NULL) {
 		sslport_cleanse(c->plain, c->plain_len);
 		free(c->plain);
@@ -777,7 +937,8 @@ conn_free(struct sslport_conn *c)
 		sslport_cleanse(c->plain, c->plain_len);
 		free(c->plain);
 	}
-	sslport_cleanse(c->inbuf, sizeof(c->inbuf));
+	queue_clear(&c->in);
+	BIO_meth_free(c->bio_method);
 	sslport_port_unref(c->under_in);
 	sslport_port_unref(c->under_out);
 	sslport_ctx_free(c->ctx);
@@ -982,17 +1143,11 @@ conn_new_ssl(struct sslport_conn *c, const struct sslport_wrap_options *opt,
 	if (c->ssl == NULL)
 		return sslport_err_ossl(
 		    err, SSLPORT_EFAIL, who, "failed to make a connection");
-	c->rbio = BIO_new(BIO_s_mem());
-	c->wbio = BIO_new(BIO_s_mem());
-	if (c->rbio == NULL || c->wbio == NULL) {
-		BIO_free(c->rbio);
-		BIO_free(c->wbio);
-		c->rbio = c->wbio = NULL;
+	if (conn_new_bio(c) < 0)
 		return sslport_err_ossl(
 		    err, SSLPORT_EFAIL, who, "failed to make a connection");
-	}
-	SSL_set0_rbio(c->ssl, c->rbio);
-	SSL_set0_wbio(c->ssl, c->wbio);
+	/* One BIO both ways: SSL_set_bio takes its one reference. */
+	SSL_set_bio(c->ssl, c->bio, c->bio);
 	if (c->server) {
 		/*
 		 * No TLS 1.3 session tickets: the library resumes no

@@ -3,33 +3,43 @@
  * handshake.  Shared by conn.c (the ports and the pump), net.c, peer.c
  * and binding.c.  Not installed.
  *
- * One SSL object talks to two memory BIOs.  OpenSSL runs only under the
- * connection's lock; the underlying ports are read and written without
- * it, by one reading thread and one flushing thread at a time, so that a
- * reader and a writer never wait for each other (design.md, "Full
- * duplex").
+ * One SSL object talks to a BIO of conn.c's own, which reads and writes
+ * two queues of ciphertext.  OpenSSL runs only under the connection's
+ * lock; the underlying ports are read and written without it, by one
+ * reading thread and one flushing thread at a time, so that a reader
+ * and a writer never wait for each other (design.md, "Full duplex").
  */
 #ifndef SSLPORT_CONN_H
 #define SSLPORT_CONN_H
 
 #include "internal.h"
 
-/* Ciphertext waiting to be written to the underlying output port. */
+/*
+ * Ciphertext in order: read from the underlying input and not yet taken
+ * by OpenSSL (`off` counts what it took), or written by OpenSSL and not
+ * yet to the underlying output.
+ */
 struct conn_chunk {
 	struct conn_chunk *next;
+	size_t off;
 	size_t len;
+	size_t cap;
 	unsigned char data[];
 };
 
-#define CONN_INBUF 16384
+struct conn_queue {
+	struct conn_chunk *head;
+	struct conn_chunk *tail;
+	size_t bytes; /* not yet taken */
+};
 
 struct sslport_conn {
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* any state below moved on */
 	int refs;               /* SSL ports not yet destroyed */
 	SSL *ssl;               /* NULL once both ports are closed */
-	BIO *rbio;              /* owned by ssl */
-	BIO *wbio;              /* owned by ssl */
+	BIO *bio;               /* owned by ssl; both ways */
+	BIO_METHOD *bio_method; /* the BIO's, freed after it */
 	struct sslport_ctx *ctx;
 	struct sslport_port *under_in;
 	struct sslport_port *under_out;
@@ -41,16 +51,16 @@ struct sslport_conn {
 	int version; /* SSL_version after the handshake */
 
 	/* Output: ciphertext in order, written by one thread at a time. */
-	struct conn_chunk *qhead;
-	struct conn_chunk *qtail;
-	size_t qbytes;
+	struct conn_queue out;
 	int flushing;
 	int flight;     /* the queue ends a handshake: send it before reading */
+	int out_oom;    /* no memory for what OpenSSL wrote */
 	int out_failed; /* the underlying output failed */
 	struct sslport_error out_err;
 
 	/* Input: one thread at a time reads the underlying input port. */
 	int reading;
+	struct conn_queue in;
 	int under_eof;
 	int in_failed; /* the underlying input failed */
 	struct sslport_error in_err;
@@ -63,7 +73,6 @@ struct sslport_conn {
 	int in_closed;
 	int out_closed;
 	int torn_down;
-	unsigned char inbuf[CONN_INBUF];
 };
 
 /* Lock the connection; its SSL object, or NULL once both ports closed. */
