@@ -168,7 +168,7 @@ int sslport_ctx_ex_index(void);
 int sslport_verify_accept_any(int ok, X509_STORE_CTX *store);
 /* OpenSSL's own verdict, for SSL_set_verify, which ignores NULL. */
 int sslport_verify_as_is(int ok, X509_STORE_CTX *store);
-/* Installs the key-log callback (keylog.c) on a new context's SSL_CTX. */
+/* A new context's key-log callback (keylog.c), when it needs one. */
 void sslport_keylog_attach(struct sslport_ctx *ctx);
 /*
  * "<who>: load failed from: <from> (<reason>)", exn:fail, with the first

@@ -1,10 +1,12 @@
 /*
  * keylog.c: key logging (documented section 4, ssl-set-keylogger!).
  *
- * Every context carries OpenSSL's key-log callback.  It hands each NSS
- * key-log line to the context's logger, when one is set, and, when the
- * environment variable SSLKEYLOGFILE was set at first use, appends it to
- * that file, for every context, sealed ones included.  That file lets
+ * A context carries OpenSSL's key-log callback while it has a logger, or
+ * always when the environment variable SSLKEYLOGFILE was set at first
+ * use.  The callback hands each NSS key-log line to the context's
+ * logger, when one is set, and appends it to that file, for every
+ * context, sealed ones included.  Without the callback OpenSSL does not
+ * format the lines, which it does one byte at a time.  That file lets
  * anyone who reads it decrypt the traffic: it is a debugging aid that an
  * operator turns on, never on by default.
  */
@@ -70,11 +72,20 @@ keylog_cb(const SSL *ssl, const char *line)
 		file_append(line, len);
 }
 
+/* The callback while someone reads the lines.  Context lock held. */
+static void
+keylog_update(struct sslport_ctx *ctx)
+{
+	int on = ctx->keylogger != NULL || file_path[0] != '\0';
+
+	SSL_CTX_set_keylog_callback(ctx->ssl_ctx, on ? keylog_cb : NULL);
+}
+
 void
 sslport_keylog_attach(struct sslport_ctx *ctx)
 {
 	pthread_once(&file_once, file_init);
-	SSL_CTX_set_keylog_callback(ctx->ssl_ctx, keylog_cb);
+	keylog_update(ctx);
 }
 
 int
@@ -95,6 +106,7 @@ sslport_set_keylogger(struct sslport_ctx *ctx, struct sslport_logger *logger,
 	if (sslport_ctx_check_unsealed(ctx, who, err) == 0) {
 		old = ctx->keylogger;
 		ctx->keylogger = sslport_logger_ref(logger);
+		keylog_update(ctx);
 		rv = 0;
 	}
 	pthread_mutex_unlock(&ctx->lock);

@@ -1478,6 +1478,21 @@ has_label(const struct record *r, const char *label)
 	return count;
 }
 
+/*
+ * OpenSSL formats key-log lines only for a context with the callback:
+ * one whose lines nobody reads (no keylogger, no SSLKEYLOGFILE) must not
+ * have it, or every handshake pays for the formatting.
+ */
+static void
+want_keylog_callback(const char *what, struct sslport_ctx *ctx, int want)
+{
+	int got = SSL_CTX_get_keylog_callback(ctx->ssl_ctx) != NULL;
+
+	if (getenv("SSLKEYLOGFILE") == NULL && got != want)
+		FAIL("%s: key-log callback %s, want %s", what,
+		    got ? "set" : "unset", want ? "set" : "unset");
+}
+
 static void
 test_keylogger(void)
 {
@@ -1499,6 +1514,8 @@ test_keylogger(void)
 	    SSLPORT_PROTO_AUTO, CERTS "server-rsa.pem", CERTS "server-rsa.key");
 	want_kind("set keylogger", sslport_set_keylogger(sc, logger, &err),
 	    &err, SSLPORT_OK);
+	want_keylog_callback("client, no keylogger", cc, 0);
+	want_keylog_callback("server, keylogger", sc, 1);
 	handshake(cc, sc, NULL, NULL, &h);
 	hs_free(&h);
 	for (i = 0; i < sizeof(tls13) / sizeof(tls13[0]); i++)
@@ -1518,6 +1535,7 @@ test_keylogger(void)
 		    r.count, r.count ? r.lines[0] : "");
 	want_kind("unset keylogger", sslport_set_keylogger(sc, NULL, &err),
 	    &err, SSLPORT_OK);
+	want_keylog_callback("server, keylogger #f", sc, 0);
 	r.count = 0;
 	handshake(cc, sc, NULL, NULL, &h);
 	hs_free(&h);
