@@ -126,11 +126,9 @@ sslport_strdup(const char *s)
 	return s == NULL ? NULL : strdup(s);
 }
 
+/* memset that the compiler may not drop, at memset's speed. */
 void
 sslport_cleanse(void *p, size_t n)
 {
-	volatile unsigned char *v = p;
-
-	while (n-- > 0)
-		*v++ = 0;
+	explicit_bzero(p, n);
 }
