@@ -9,7 +9,9 @@ import pytest
 from harness import EOF, Symbol
 from harness.hashing import (
     MAX_ONE_BYTE_SIZE,
+    PARTLY_READ,
     check_inputs,
+    check_partly_read,
     hash_from_bytes_port,
     hash_through_pipe,
     heavy_inputs,
@@ -164,6 +166,18 @@ def test_reads_the_port_to_eof(shim, op):
 @pytest.mark.parametrize(
     "op",
     [
+        pytest.param("md5", marks=pytest.mark.spec("S7.md5.1", "S7.md5.2")),
+        pytest.param("md5-bytes", marks=pytest.mark.spec("S7.md5-bytes.1", "S7.md5-bytes.2")),
+    ],
+)
+def test_hashes_what_is_left_of_a_bytes_port(shim, op):
+    wrong = check_partly_read(shim, op)
+    assert not wrong, report(wrong, len(PARTLY_READ), op)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
         pytest.param("md5", marks=pytest.mark.spec("S7.md5.4")),
         pytest.param("md5-bytes", marks=pytest.mark.spec("S7.md5-bytes.4")),
     ],
@@ -184,7 +198,8 @@ def test_fallback_gives_the_same_digests(shim_factory, impl, op):
     inputs = [(v.id, v.data) for v in SMALL_VECTORS] + random_inputs()
     wrong = check_inputs(shim, op, inputs, hash_from_bytes_port)
     wrong += check_inputs(shim, op, inputs[:40], hash_through_pipe)
-    assert not wrong, report(wrong, len(inputs) + 40, op)
+    wrong += check_partly_read(shim, op)
+    assert not wrong, report(wrong, len(inputs) + 40 + len(PARTLY_READ), op)
 
 
 @pytest.mark.spec("S7.fallback.2", "D.fallback.1")

@@ -60,27 +60,43 @@ fallback_final(struct fallback *f, unsigned char *out)
 		sslport_md5_final(&f->u.md5, out);
 }
 
-/* Feed the port to `ctx` (libcrypto) or `fb` (ours) until eof. */
+static int
+digest_update(EVP_MD_CTX *ctx, struct fallback *fb, const void *data, size_t n,
+    const char *who, struct sslport_error *err)
+{
+	if (fb != NULL)
+		fallback_update(fb, data, n);
+	else if (EVP_DigestUpdate(ctx, data, n) != 1)
+		return sslport_err_ossl(
+		    err, SSLPORT_EFAIL, who, "digest update failed");
+	return 0;
+}
+
+/*
+ * Feed the port to `ctx` (libcrypto) or `fb` (ours) until eof.  The
+ * bytes of a bytes port are hashed where they are; what any other port
+ * gives goes through a buffer.
+ */
 static int
 digest_port(struct sslport_port *in, EVP_MD_CTX *ctx, struct fallback *fb,
     const char *who, struct sslport_error *err)
 {
+	const unsigned char *data;
 	unsigned char *buf;
+	size_t len;
 	ssize_t r;
 	int rv = -1;
 
+	if (!sslport_port_is_closed(in) &&
+	    sslport_bytes_port_take(in, &data, &len) &&
+	    digest_update(ctx, fb, data, len, who, err) < 0)
+		return -1;
 	buf = malloc(HASH_CHUNK);
 	if (buf == NULL)
 		return sslport_err(err, SSLPORT_EFAIL, who, "out of memory");
-	while ((r = sslport_port_read(in, buf, HASH_CHUNK, err)) > 0) {
-		if (fb != NULL)
-			fallback_update(fb, buf, (size_t)r);
-		else if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1) {
-			sslport_err_ossl(
-			    err, SSLPORT_EFAIL, who, "digest update failed");
+	while ((r = sslport_port_read(in, buf, HASH_CHUNK, err)) > 0)
+		if (digest_update(ctx, fb, buf, (size_t)r, who, err) < 0)
 			goto done;
-		}
-	}
 	if (r == 0)
 		rv = 0;
 done:

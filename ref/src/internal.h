@@ -123,6 +123,14 @@ int sslport_port_write_brk(struct sslport_port *p, const void *buf, size_t n,
 int sslport_port_wait_brk(struct sslport_port *p, double timeout,
     struct sslport_break *brk, struct sslport_error *err);
 
+/*
+ * Takes every unread byte of a port made by sslport_open_input_bytes at
+ * once, without a copy: *data stays valid while the port lives.  0 (and
+ * nothing taken) for any other port.
+ */
+int sslport_bytes_port_take(
+    struct sslport_port *p, const unsigned char **data, size_t *len);
+
 /* Poll one fd for `events` with a break handle; 1 ready, 0 timeout. */
 int sslport_poll_fd(int fd, short events, double timeout,
     struct sslport_break *brk, const char *who, struct sslport_error *err);

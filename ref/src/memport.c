@@ -51,6 +51,22 @@ static const struct sslport_port_ops bytes_ops = {
     .destroy = bytes_destroy,
 };
 
+int
+sslport_bytes_port_take(
+    struct sslport_port *p, const unsigned char **data, size_t *len)
+{
+	struct bytes_state *s = p->state;
+
+	if (p->ops != &bytes_ops)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	*data = s->data + s->pos;
+	*len = s->len - s->pos;
+	s->pos = s->len;
+	pthread_mutex_unlock(&s->lock);
+	return 1;
+}
+
 struct sslport_port *
 sslport_open_input_bytes(
     const void *data, size_t len, struct sslport_error *err)
