@@ -26,35 +26,51 @@ static const uint32_t sines[64] = {0xd76aa478, 0xe8c7b756, 0x242070db,
     0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
     0xeb86d391};
 
+/* The four auxiliary functions of RFC 1321 section 3.4. */
+#define F(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define G(x, y, z) ((y) ^ ((z) & ((x) ^ (y))))
+#define H(x, y, z) ((x) ^ (y) ^ (z))
+#define I(x, y, z) ((y) ^ ((x) | ~(z)))
+
+/* Step i, taking message word g; the variables rotate through the
+ * arguments instead of being moved. */
+#define STEP(f, a, b, c, d, i, g)                                              \
+	a = b + ROL(a + f(b, c, d) + sines[i] + m[g], shifts[i])
+
+/* Four steps of one round, each with its message word. */
+#define FOUR(f, i, g0, g1, g2, g3)                                             \
+	do {                                                                   \
+		STEP(f, a, b, c, d, i, g0);                                    \
+		STEP(f, d, a, b, c, (i) + 1, g1);                              \
+		STEP(f, c, d, a, b, (i) + 2, g2);                              \
+		STEP(f, b, c, d, a, (i) + 3, g3);                              \
+	} while (0)
+
 static void
 md5_block(uint32_t h[4], const unsigned char *p)
 {
-	uint32_t m[16], a = h[0], b = h[1], c = h[2], d = h[3], f, t;
-	int i, g;
+	uint32_t m[16], a = h[0], b = h[1], c = h[2], d = h[3];
+	int i;
 
 	for (i = 0; i < 16; i++)
 		m[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
 		    (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
-	for (i = 0; i < 64; i++) {
-		if (i < 16) {
-			f = (b & c) | (~b & d);
-			g = i;
-		} else if (i < 32) {
-			f = (d & b) | (~d & c);
-			g = (5 * i + 1) % 16;
-		} else if (i < 48) {
-			f = b ^ c ^ d;
-			g = (3 * i + 5) % 16;
-		} else {
-			f = c ^ (b | ~d);
-			g = (7 * i) % 16;
-		}
-		t = d;
-		d = c;
-		c = b;
-		b = b + ROL(a + f + sines[i] + m[g], shifts[i]);
-		a = t;
-	}
+	FOUR(F, 0, 0, 1, 2, 3);
+	FOUR(F, 4, 4, 5, 6, 7);
+	FOUR(F, 8, 8, 9, 10, 11);
+	FOUR(F, 12, 12, 13, 14, 15);
+	FOUR(G, 16, 1, 6, 11, 0);
+	FOUR(G, 20, 5, 10, 15, 4);
+	FOUR(G, 24, 9, 14, 3, 8);
+	FOUR(G, 28, 13, 2, 7, 12);
+	FOUR(H, 32, 5, 8, 11, 14);
+	FOUR(H, 36, 1, 4, 7, 10);
+	FOUR(H, 40, 13, 0, 3, 6);
+	FOUR(H, 44, 9, 12, 15, 2);
+	FOUR(I, 48, 0, 7, 14, 5);
+	FOUR(I, 52, 12, 3, 10, 1);
+	FOUR(I, 56, 8, 15, 6, 13);
+	FOUR(I, 60, 4, 11, 2, 9);
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d;
 }
 
@@ -77,6 +93,12 @@ sslport_md5_update(struct sslport_md5 *c, const void *data, size_t n)
 
 	c->bytes += n;
 	while (n > 0) {
+		if (c->fill == 0 && n >= 64) {
+			md5_block(c->h, p);
+			p += 64;
+			n -= 64;
+			continue;
+		}
 		k = 64 - c->fill < n ? 64 - c->fill : n;
 		memcpy(c->block + c->fill, p, k);
 		c->fill += k;

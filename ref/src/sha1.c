@@ -14,34 +14,59 @@ load_be32(const unsigned char *p)
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/*
+ * The rounds of RFC 3174 section 6.1, unrolled.  The schedule lives in
+ * 16 words (method 2, section 7): W(i) makes the word of round i >= 16
+ * in place of the one 16 rounds old.  ROUND's five variables rotate
+ * through its arguments instead of being moved.
+ */
+#define W(i)                                                                   \
+	(w[(i)&15] = ROL(w[((i) + 13) & 15] ^ w[((i) + 8) & 15] ^              \
+	         w[((i) + 2) & 15] ^ w[(i)&15],                                \
+	     1))
+#define ROUND(a, b, c, d, e, f, k, wi)                                         \
+	do {                                                                   \
+		e += ROL(a, 5) + (f) + (k) + (wi);                             \
+		b = ROL(b, 30);                                                \
+	} while (0)
+#define F1(b, c, d) (d ^ (b & (c ^ d)))
+#define F2(b, c, d) (b ^ c ^ d)
+#define F3(b, c, d) ((b & c) | (d & (b | c)))
+
+/* Five rounds, after which the variables are back in their places. */
+#define FIVE(i, f, k, wf)                                                      \
+	do {                                                                   \
+		ROUND(a, b, c, d, e, f(b, c, d), k, wf(i));                    \
+		ROUND(e, a, b, c, d, f(a, b, c), k, wf((i) + 1));              \
+		ROUND(d, e, a, b, c, f(e, a, b), k, wf((i) + 2));              \
+		ROUND(c, d, e, a, b, f(d, e, a), k, wf((i) + 3));              \
+		ROUND(b, c, d, e, a, f(c, d, e), k, wf((i) + 4));              \
+	} while (0)
+#define W0(i) w[i]
+
 static void
 sha1_block(uint32_t h[5], const unsigned char *p)
 {
-	uint32_t w[80], a, b, c, d, e, f, k, t;
+	uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
 	int i;
 
 	for (i = 0; i < 16; i++)
 		w[i] = load_be32(p + 4 * i);
-	for (; i < 80; i++)
-		w[i] = ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6;
-		}
-		t = ROL(a, 5) + f + e + k + w[i];
-		e = d, d = c, c = ROL(b, 30), b = a, a = t;
-	}
+	FIVE(0, F1, 0x5a827999, W0);
+	FIVE(5, F1, 0x5a827999, W0);
+	FIVE(10, F1, 0x5a827999, W0);
+	/* Round 15 reads w[15]; round 16 makes the first new word. */
+	ROUND(a, b, c, d, e, F1(b, c, d), 0x5a827999, w[15]);
+	ROUND(e, a, b, c, d, F1(a, b, c), 0x5a827999, W(16));
+	ROUND(d, e, a, b, c, F1(e, a, b), 0x5a827999, W(17));
+	ROUND(c, d, e, a, b, F1(d, e, a), 0x5a827999, W(18));
+	ROUND(b, c, d, e, a, F1(c, d, e), 0x5a827999, W(19));
+	for (i = 20; i < 40; i += 5)
+		FIVE(i, F2, 0x6ed9eba1, W);
+	for (i = 40; i < 60; i += 5)
+		FIVE(i, F3, 0x8f1bbcdc, W);
+	for (i = 60; i < 80; i += 5)
+		FIVE(i, F2, 0xca62c1d6, W);
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
 }
 
@@ -64,6 +89,12 @@ sslport_sha1_update(struct sslport_sha1 *c, const void *data, size_t n)
 
 	c->bytes += n;
 	while (n > 0) {
+		if (c->fill == 0 && n >= 64) {
+			sha1_block(c->h, p);
+			p += 64;
+			n -= 64;
+			continue;
+		}
 		k = 64 - c->fill < n ? 64 - c->fill : n;
 		memcpy(c->block + c->fill, p, k);
 		c->fill += k;
