@@ -181,6 +181,7 @@ sink_run(void *arg)
 	size_t got = 0;
 	int r = 1;
 
+	bench_pin(1);
 	if (s->listen_fd >= 0) {
 		s->fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		nodelay(s->fd);
@@ -306,6 +307,7 @@ acceptor_run(void *arg)
 	long i;
 	int fd;
 
+	bench_pin(1);
 	for (i = 0; i < a->count; i++) {
 		fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		nodelay(fd);
@@ -492,6 +494,7 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	bench_pin(0);
 	for (i = 0; argc > 1 && i < sizeof(workloads) / sizeof(*workloads); i++)
 		if (strcmp(argv[1], workloads[i].name) == 0 &&
 		    argc - 2 == workloads[i].nargs)

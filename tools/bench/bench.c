@@ -2,12 +2,15 @@
  * bench.c: clocks, memory, arguments and output for the benchmark
  * programs (bench.h).
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -137,4 +140,39 @@ bench_print(const struct bench_result *r)
 	    r->workload, r->impl, r->rate, r->unit, r->seconds, r->cpu,
 	    r->amount, r->check != NULL ? r->check : "");
 	fflush(stdout);
+}
+
+/* The CPUs the process may use, as they were before any thread was
+ * pinned (main pins itself first, before it starts a thread). */
+static int
+allowed_cpus(cpu_set_t *set)
+{
+	static cpu_set_t allowed;
+	static int n = -1;
+
+	if (n < 0)
+		n = sched_getaffinity(0, sizeof(allowed), &allowed) < 0
+		    ? 0
+		    : CPU_COUNT(&allowed);
+	*set = allowed;
+	return n;
+}
+
+void
+bench_pin(int cpu)
+{
+	cpu_set_t allowed, one;
+	int i, n = allowed_cpus(&allowed), want;
+
+	if (n < 2)
+		return;
+	want = cpu % n;
+	for (i = 0; i < CPU_SETSIZE; i++) {
+		if (!CPU_ISSET(i, &allowed) || want-- > 0)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(i, &one);
+		pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		return;
+	}
 }

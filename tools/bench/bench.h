@@ -27,6 +27,13 @@ void bench_fill(unsigned char *buf, size_t n);
 /* Lower-case hex of `len` bytes into `out` (room for 2*len+1). */
 void bench_hex(const unsigned char *md, size_t len, char *out);
 
+/*
+ * Keep the calling thread on CPU `cpu` (modulo the CPUs there are).  The
+ * client runs on CPU 0 and the server on CPU 1 in both programs, so that
+ * the two ends never share a CPU or move between runs.
+ */
+void bench_pin(int cpu);
+
 /* Exit 1 with "bench: <message>" on stderr. */
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
