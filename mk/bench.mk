@@ -5,9 +5,12 @@
 #   make bench BENCH_SCALE=0.1     a quick run, a tenth of the work
 #   make bench BENCH_ONLY=hash     some workloads only
 #   make bench BENCH_SUITE=1       also time make check and make memcheck
+#   make bench BENCH_RUNS=9 BENCH_PAIRS=2   rounds, and turns of the
+#                                  reference and baseline in each
 
 BENCH_SCALE ?= 1
 BENCH_RUNS ?= 5
+BENCH_PAIRS ?= 3
 BENCH_ONLY ?=
 BENCH_SUITE ?=
 BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -pthread
@@ -29,6 +32,6 @@ $(BUILD)/bench/baseline: tools/bench/baseline.c tools/bench/bench.c \
 
 bench: deps $(BENCH_BIN)
 	@tools/deps check racket
-	BENCH_SCALE=$(BENCH_SCALE) BENCH_RUNS=$(BENCH_RUNS) \
+	BENCH_SCALE=$(BENCH_SCALE) BENCH_RUNS=$(BENCH_RUNS) BENCH_PAIRS=$(BENCH_PAIRS) \
 		BENCH_ONLY=$(BENCH_ONLY) BENCH_SUITE=$(BENCH_SUITE) \
 		BUILD=$(BUILD) tools/bench/run
