@@ -10,7 +10,7 @@
 
 BENCH_SCALE ?= 1
 BENCH_RUNS ?= 5
-BENCH_PAIRS ?= 3
+BENCH_PAIRS ?= 6
 BENCH_ONLY ?=
 BENCH_SUITE ?=
 BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -pthread
