@@ -134,6 +134,7 @@ tls_reason(char *buf, size_t size, unsigned long *code)
 
 /* The smallest chunk: the records of a handshake flight share one. */
 #define CONN_CHUNK_MIN 4096
+
 /*
  * How much one read of the underlying input asks for: half a full TLS
  * record, so that a record takes two reads, as OpenSSL's own reads of a
